@@ -1,0 +1,24 @@
+"""All configuration, from environment variables and `.env`, read in one place and passed down."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = Field(default="sqlite:///growthbot.db", description="SQLAlchemy URL of the database.")
+    slack_bot_token: SecretStr | None = Field(default=None, description="Bot token (xoxb-...).")
+    slack_signing_secret: SecretStr | None = Field(default=None, description="Verifies requests from Slack.")
+    slack_app_token: SecretStr | None = Field(
+        default=None, description="App-level token (xapp-...) for Socket Mode."
+    )
+    slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
+    default_timezone: str = Field(default="America/New_York", description="Time zone when a person has none.")
+    host: str = Field(default="0.0.0.0", description="Interface `growthbot serve` listens on.")
+    port: int = Field(default=3000, description="Port `growthbot serve` listens on.")
+    log_level: str = Field(default="INFO", description="Logging level.")
+    draft_idle_days: int = Field(default=14, ge=1, description="Days before an idle goal draft is set aside.")
+    http_threads: int = Field(default=16, ge=1, description="Worker threads of the HTTP server.")

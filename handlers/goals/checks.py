@@ -1,0 +1,186 @@
+"""Deterministic, explainable checks of each S.M.A.R.T. part, each returning coaching tips.
+
+Every rule is a plain word list or pattern, so a teacher can be told exactly why an answer was flagged,
+and a district can see (and change) what the coach looks for.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+
+from handlers.engine import Check, CheckContext, Problem
+from handlers.goals.dates import DateProblem, find_date
+
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
+
+NUMBER = re.compile(r"\d")
+NUMBER_WORDS = {
+    "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twenty", "thirty",
+    "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "half", "percent", "all", "every",
+}  # fmt: skip
+MEASURE_WORDS = {
+    "rubric", "level", "levels", "score", "scores", "scoring", "proficient", "proficiency", "percent",
+    "percentage", "rate", "count", "points", "benchmark", "mastery", "growth", "exemplary", "grade-level",
+}  # fmt: skip
+BASELINE_TO_TARGET = re.compile(r"\bfrom\b.+\bto\b|\d.*(?:->|→|\bto\b).*\d|\bbaseline\b", re.I)
+
+VAGUE_PHRASES = ("do better", "get better", "be better", "work on", "try to", "try harder", "focus on")
+VAGUE_VERBS = {"improve", "increase", "enhance", "better", "grow", "boost", "strengthen", "develop"}
+WHO_WORDS = {
+    "students", "student", "learners", "scholars", "class", "classes", "grade", "graders", "team",
+    "colleagues", "teachers", "families", "parents", "i", "my", "our", "we", "ell", "ells", "el", "els",
+    "kindergarten", "kindergartners", "readers", "writers", "group", "section", "sections", "caseload",
+}  # fmt: skip
+
+ACTION_VERBS = {
+    "implement", "use", "teach", "model", "plan", "meet", "confer", "conference", "analyze", "analyse",
+    "provide", "design", "develop", "create", "introduce", "observe", "collaborate", "coach", "review",
+    "differentiate", "integrate", "monitor", "track", "hold", "lead", "facilitate", "attend", "practice",
+    "share", "give", "schedule", "build", "adopt", "revise", "co-plan", "co-teach", "embed", "establish",
+    "study", "apply", "incorporate", "send", "call", "visit", "read", "write", "assess", "reteach",
+}  # fmt: skip
+
+ACTIVITY_ONLY = {
+    "attend", "complete", "participate", "implement", "use", "create", "hold", "meet", "read", "take",
+    "finish", "submit", "go", "visit", "watch", "plan", "design",
+}  # fmt: skip
+RESULT_WORDS = {
+    "so", "students", "student", "learners", "achieve", "achievement", "score", "scores", "scoring",
+    "proficiency", "proficient", "growth", "outcome", "outcomes", "result", "results", "mastery",
+    "increase", "decrease", "reduce", "raise", "gain", "gains", "attendance", "performance", "able",
+    "improve", "improved", "learning", "reading", "writing", "math",
+}  # fmt: skip
+
+
+def words(text: str) -> list[str]:
+    return [w.lower() for w in WORD.findall(text)]
+
+
+def _tips(*problems: Problem | None) -> tuple[Problem, ...]:
+    return tuple(p for p in problems if p is not None)
+
+
+def check_data(text: str, _ctx: CheckContext) -> Check:
+    """Use of data comes first: a goal should grow out of evidence the educator looked at."""
+    tip = None
+    if len(words(text)) < 4 and not NUMBER.search(text):
+        tip = Problem("goals/tips/data_thin")
+    return Check(value=text, tips=_tips(tip))
+
+
+def check_specific(text: str, _ctx: CheckContext) -> Check:
+    """Specific & Strategic: says what will change and for whom, not just "improve"."""
+    ws = words(text)
+    lowered = " ".join(ws)
+    vague = next((p for p in VAGUE_PHRASES if p in lowered), None)
+    if vague is None:
+        for index, w in enumerate(ws):
+            if w in VAGUE_VERBS and len(ws) - index <= 2:
+                vague = w
+                break
+    tips = []
+    if vague is not None:
+        tips.append(Problem("goals/tips/specific_vague", {"phrase": vague}))
+    if len(ws) < 4:
+        tips.append(Problem("goals/tips/specific_short"))
+    elif not WHO_WORDS.intersection(ws):
+        tips.append(Problem("goals/tips/specific_who"))
+    return Check(value=text, tips=tuple(tips))
+
+
+def check_measurable(text: str, _ctx: CheckContext) -> Check:
+    """Measurable: a measure (number, %, count, rubric level), ideally from a baseline to a target."""
+    ws = set(words(text))
+    has_measure = bool(NUMBER.search(text) or "%" in text or ws & NUMBER_WORDS or ws & MEASURE_WORDS)
+    if not has_measure:
+        return Check(value=text, tips=(Problem("goals/tips/measurable_none"),))
+    if not BASELINE_TO_TARGET.search(text):
+        return Check(value=text, tips=(Problem("goals/tips/measurable_baseline"),))
+    return Check(value=text)
+
+
+def check_action(text: str, _ctx: CheckContext) -> Check:
+    """Action-oriented: names what the educator will actually do."""
+    ws = words(text)
+    has_action = bool(ACTION_VERBS.intersection(ws)) or any(
+        w == "will" and i + 1 < len(ws) for i, w in enumerate(ws)
+    )
+    if not has_action or len(ws) < 3:
+        return Check(value=text, tips=(Problem("goals/tips/action_none"),))
+    return Check(value=text)
+
+
+def check_results(text: str, _ctx: CheckContext) -> Check:
+    """Results-focused: names a result for students or practice, not only the activities."""
+    ws = set(words(text))
+    if len(ws) < 3:
+        return Check(value=text, tips=(Problem("goals/tips/results_short"),))
+    if ws & ACTIVITY_ONLY and not ws & RESULT_WORDS and not NUMBER.search(text):
+        return Check(value=text, tips=(Problem("goals/tips/results_activity"),))
+    return Check(value=text)
+
+
+def _date_problem(error: DateProblem) -> Problem:
+    return Problem(
+        "goals/errors/impossible_date",
+        {"text": error.text, "month": error.month, "month_name": error.month_name, "year": error.year,
+         "days": error.days},
+    )  # fmt: skip
+
+
+def check_completion(text: str, ctx: CheckContext) -> Check:
+    """Timed: a real, future completion date. The only step that blocks, because a date cannot be coached."""
+    try:
+        found = find_date(text, ctx.today)
+    except DateProblem as error:
+        return Check(error=_date_problem(error))
+    if found is None:
+        return Check(error=Problem("goals/errors/no_date", {"text": text[:80]}))
+    if found.value <= ctx.today:
+        return Check(
+            error=Problem("goals/errors/past_date", {"date": found.value.isoformat(), "text": found.text})
+        )
+    tips = ()
+    if (found.value - ctx.today).days > 2 * 366:
+        tips = (Problem("goals/tips/date_far", {"date": found.value.isoformat()}),)
+    return Check(value=found.value.isoformat(), tips=tips)
+
+
+BENCHMARK_SPLIT = re.compile(r"[\n;]+")
+
+
+def check_benchmarks(text: str, ctx: CheckContext) -> Check:
+    """Tracked: at least one dated checkpoint before the completion date, each saying what will be checked."""
+    completion = ctx.answers.get("completion_date")
+    end = date.fromisoformat(completion) if completion else None
+    benchmarks: list[dict[str, str]] = []
+    tips: list[Problem] = []
+    for line in (part.strip(" -•*\t") for part in BENCHMARK_SPLIT.split(text)):
+        if not line:
+            continue
+        try:
+            found = find_date(line, ctx.today)
+        except DateProblem as error:
+            return Check(error=_date_problem(error))
+        if found is None:
+            return Check(error=Problem("goals/errors/benchmark_no_date", {"line": line[:80]}))
+        if found.value <= ctx.today:
+            return Check(
+                error=Problem("goals/errors/past_date", {"date": found.value.isoformat(), "text": found.text})
+            )
+        if end is not None and found.value >= end:
+            return Check(
+                error=Problem(
+                    "goals/errors/benchmark_after_end",
+                    {"date": found.value.isoformat(), "end": end.isoformat()},
+                )
+            )
+        what = line.replace(found.text, "", 1).strip(" :,-–—.")
+        if len(words(what)) < 2:
+            tips.append(Problem("goals/tips/benchmark_what", {"date": found.value.isoformat()}))
+        benchmarks.append({"date": found.value.isoformat(), "check": what})
+    if not benchmarks:
+        return Check(error=Problem("goals/errors/benchmark_no_date", {"line": text[:80]}))
+    benchmarks.sort(key=lambda b: b["date"])
+    return Check(value=benchmarks, tips=tuple(tips))

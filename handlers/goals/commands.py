@@ -1,0 +1,108 @@
+"""`/goal` and its subcommands: start the coach, list, show and reopen one's own goals."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from handlers.engine import State
+from handlers.goals.flow import GoalCoach, state_from_goal
+from handlers.goals.statement import GOAL_TYPES, compose, readable_date
+from handlers.messages import Outbound, Reply
+from storage.models import Goal, Person
+from storage.unit_of_work import ConversationKey, Repos
+
+if TYPE_CHECKING:
+    from handlers.router import Bot
+
+USAGE = "goals/usage"
+
+
+def goal_summary(goal: Goal) -> dict[str, object]:
+    return {
+        "id": goal.id,
+        "type": GOAL_TYPES.get(goal.goal_type or "", "Type not chosen yet"),
+        "status": goal.status,
+        "by": readable_date(goal.completion_date.isoformat()) if goal.completion_date else "",
+        "headline": (goal.specific or goal.data_reviewed or "")[:120],
+    }
+
+
+class GoalCommands:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    def run(self, repos: Repos, person: Person, key: ConversationKey, args: str, now: datetime) -> Reply:
+        words = args.split()
+        verb = words[0].lower() if words else "new"
+        if verb in ("new", "start"):
+            return self.new(repos, key, now)
+        if verb == "list":
+            goals = [goal_summary(g) for g in repos.goals.of_person(person.id)]
+            return Reply(messages=[Outbound(template="goals/list", context={"goals": goals})])
+        if verb == "help":
+            return Reply(messages=[Outbound(template=USAGE)])
+        if verb in ("show", "edit"):
+            goal_id = _number(words[1] if len(words) > 1 else "")
+            if goal_id is None:
+                return Reply(messages=[Outbound(template="goals/errors/need_number", context={"verb": verb})])
+            goal = repos.goals.get_for(person.id, goal_id)
+            if goal is None:
+                return Reply(
+                    messages=[Outbound(template="goals/errors/not_found", context={"goal_id": goal_id})]
+                )
+            if verb == "show":
+                return Reply(messages=[self.show(goal)])
+            return self.edit(repos, key, goal, now)
+        return Reply(messages=[Outbound(template=USAGE, context={"unknown": args.strip()[:60]})])
+
+    def show(self, goal: Goal) -> Outbound:
+        context = goal_summary(goal)
+        context.update(
+            statement=goal.statement or compose(state_from_goal(goal).answers),
+            data_reviewed=goal.data_reviewed or "",
+            alignment=goal.alignment or "",
+            benchmarks=[
+                {"date": readable_date(b["date"]), "check": b.get("check", "")} for b in goal.benchmarks
+            ],
+        )
+        return Outbound(template="goals/show", context=context)
+
+    def new(self, repos: Repos, key: ConversationKey, now: datetime) -> Reply:
+        if self._busy(repos, key):
+            return self._already_open(repos, key)
+        reply = self.bot.start(repos, key, GoalCoach.name, State(step="goal_type"), now)
+        return Reply(messages=[Outbound(template="goals/intro"), *reply.messages],
+                     conversation_id=reply.conversation_id, new_thread=key.thread is None)  # fmt: skip
+
+    def edit(self, repos: Repos, key: ConversationKey, goal: Goal, now: datetime) -> Reply:
+        if self._busy(repos, key):
+            return self._already_open(repos, key)
+        state = state_from_goal(goal)
+        reply = self.bot.start(repos, key, GoalCoach.name, state, now)
+        intro = Outbound(template="goals/reopened", context={"goal_id": goal.id, "status": goal.status})
+        return Reply(messages=[intro, *reply.messages], conversation_id=reply.conversation_id,
+                     new_thread=key.thread is None)  # fmt: skip
+
+    def _busy(self, repos: Repos, key: ConversationKey) -> bool:
+        """In the terminal there is one conversation at a time; in a chat app each gets its own thread."""
+        open_one = repos.conversations.open_for(key)
+        if open_one is None:
+            return False
+        if key.platform != "console" and key.thread is None:
+            open_one.status = "replaced"  # a thread that was never opened; start afresh
+            return False
+        return True
+
+    def _already_open(self, repos: Repos, key: ConversationKey) -> Reply:
+        conversation = repos.conversations.open_for(key)
+        assert conversation is not None
+        flow = self.bot.flows[conversation.flow]
+        state = State.load(conversation.step, conversation.payload)
+        return Reply(messages=[Outbound(template="goals/already_open"), flow.ask(state, state.step)],
+                     conversation_id=conversation.id)  # fmt: skip
+
+
+def _number(text: str) -> int | None:
+    text = text.strip().lstrip("#")
+    return int(text) if text.isdigit() and len(text) < 10 else None

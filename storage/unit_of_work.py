@@ -1,0 +1,226 @@
+"""Repositories over one transaction: handlers get these objects, never a Session or SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, func, insert, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.database import Database
+from storage.models import Conversation, Goal, Person, ProcessedEvent, Workspace
+
+
+class Workspaces:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def ensure(self, platform: str, external_id: str, now: datetime, name: str = "") -> Workspace:
+        found = self.session.scalar(
+            select(Workspace).where(Workspace.platform == platform, Workspace.external_id == external_id)
+        )
+        if found is None:
+            found = Workspace(platform=platform, external_id=external_id, name=name, created_at=now)
+            self.session.add(found)
+            self.session.flush()
+        return found
+
+
+class People:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def find(self, workspace_id: int, platform_user_id: str) -> Person | None:
+        return self.session.scalar(
+            select(Person).where(
+                Person.workspace_id == workspace_id, Person.platform_user_id == platform_user_id
+            )
+        )
+
+    def ensure(
+        self, workspace_id: int, platform_user_id: str, now: datetime, display_name: str, time_zone: str
+    ) -> Person:
+        person = self.find(workspace_id, platform_user_id)
+        if person is None:
+            person = Person(
+                workspace_id=workspace_id,
+                platform_user_id=platform_user_id,
+                display_name=display_name,
+                time_zone=time_zone,
+                created_at=now,
+            )
+            self.session.add(person)
+            self.session.flush()
+        return person
+
+
+class Goals:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, person_id: int, fields: dict[str, Any], status: str, now: datetime) -> Goal:
+        goal = Goal(person_id=person_id, status=status, created_at=now, updated_at=now, **fields)
+        self.session.add(goal)
+        self.session.flush()
+        return goal
+
+    def update(self, goal: Goal, fields: dict[str, Any], status: str, now: datetime) -> Goal:
+        for name, value in fields.items():
+            setattr(goal, name, value)
+        goal.status = status
+        goal.updated_at = now
+        self.session.flush()
+        return goal
+
+    def get_for(self, person_id: int, goal_id: int) -> Goal | None:
+        """A goal only if it belongs to this person: nobody reads another educator's goal by number."""
+        return self.session.scalar(select(Goal).where(Goal.id == goal_id, Goal.person_id == person_id))
+
+    def of_person(self, person_id: int) -> list[Goal]:
+        return list(self.session.scalars(select(Goal).where(Goal.person_id == person_id).order_by(Goal.id)))
+
+    def all_with_owner(self) -> list[tuple[Goal, Person, Workspace]]:
+        rows = self.session.execute(
+            select(Goal, Person, Workspace)
+            .join(Person, Goal.person_id == Person.id)
+            .join(Workspace, Person.workspace_id == Workspace.id)
+            .order_by(Goal.id)
+        )
+        return [(goal, person, workspace) for goal, person, workspace in rows]
+
+
+@dataclass(frozen=True)
+class ConversationKey:
+    """Where a conversation lives: one thread (or, in the terminal, one user's session)."""
+
+    platform: str
+    workspace_id: int
+    channel: str
+    thread: str | None
+    user_id: str
+
+
+class Conversations:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def _where(self, key: ConversationKey):  # type: ignore[no-untyped-def]
+        thread = Conversation.thread.is_(None) if key.thread is None else Conversation.thread == key.thread
+        return (
+            Conversation.platform == key.platform,
+            Conversation.workspace_id == key.workspace_id,
+            Conversation.channel == key.channel,
+            thread,
+            Conversation.user_id == key.user_id,
+        )
+
+    def open_for(self, key: ConversationKey) -> Conversation | None:
+        return self.session.scalar(
+            select(Conversation).where(*self._where(key), Conversation.status == "open").limit(1)
+        )
+
+    def latest_closed_for(self, key: ConversationKey) -> Conversation | None:
+        return self.session.scalar(
+            select(Conversation)
+            .where(*self._where(key), Conversation.status != "open")
+            .order_by(Conversation.id.desc())
+            .limit(1)
+        )
+
+    def get(self, conversation_id: int) -> Conversation | None:
+        return self.session.get(Conversation, conversation_id)
+
+    def start(
+        self,
+        key: ConversationKey,
+        flow: str,
+        step: str,
+        payload: dict[str, Any],
+        now: datetime,
+        expires_at: datetime,
+    ) -> Conversation:
+        conversation = Conversation(
+            platform=key.platform,
+            workspace_id=key.workspace_id,
+            channel=key.channel,
+            thread=key.thread,
+            user_id=key.user_id,
+            flow=flow,
+            step=step,
+            payload=payload,
+            status="open",
+            created_at=now,
+            updated_at=now,
+            expires_at=expires_at,
+        )
+        self.session.add(conversation)
+        self.session.flush()
+        return conversation
+
+    def expired(self, now: datetime, limit: int = 500) -> list[Conversation]:
+        return list(
+            self.session.scalars(
+                select(Conversation)
+                .where(Conversation.status == "open", Conversation.expires_at <= now)
+                .order_by(Conversation.id)
+                .limit(limit)
+            )
+        )
+
+    def flush(self) -> None:
+        """Write pending changes now, so a stale version fails here rather than at commit."""
+        self.session.flush()
+
+
+class Events:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def claim(self, platform: str, event_key: str, now: datetime) -> bool:
+        """Record an event id; False if it was already recorded (a retry or a second delivery)."""
+        values = {"platform": platform, "event_key": event_key[:255], "received_at": now}
+        dialect = self.session.get_bind().dialect.name
+        if dialect == "postgresql":
+            stmt = postgresql.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
+        elif dialect == "sqlite":
+            stmt = sqlite.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
+        else:  # pragma: no cover - only the two supported databases reach here
+            stmt = insert(ProcessedEvent).values(values)
+        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+
+    def forget_before(self, cutoff: datetime) -> int:
+        """Drop ids older than any platform would redeliver, so the table stays small."""
+        result = self.session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
+        return result.rowcount  # type: ignore[attr-defined]
+
+    def count(self) -> int:
+        return self.session.scalar(select(func.count()).select_from(ProcessedEvent)) or 0
+
+
+@dataclass
+class Repos:
+    session: Session
+    workspaces: Workspaces = field(init=False)
+    people: People = field(init=False)
+    goals: Goals = field(init=False)
+    conversations: Conversations = field(init=False)
+    events: Events = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.workspaces = Workspaces(self.session)
+        self.people = People(self.session)
+        self.goals = Goals(self.session)
+        self.conversations = Conversations(self.session)
+        self.events = Events(self.session)
+
+
+@contextmanager
+def unit_of_work(db: Database) -> Iterator[Repos]:
+    """One transaction: committed when the block ends, rolled back if it raises."""
+    with db.sessions.begin() as session:
+        yield Repos(session)
