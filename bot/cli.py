@@ -12,14 +12,10 @@ from bot.settings import Settings
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="growthbot", description="Coaching and evaluation chat bot for schools."
-    )
+    parser = argparse.ArgumentParser(prog="growthbot", description="Coaching and evaluation chat bot for schools.")
     commands = parser.add_subparsers(dest="command", required=True)
 
-    console = commands.add_parser(
-        "console", help="chat with the bot in this terminal (SQLite, no credentials)"
-    )
+    console = commands.add_parser("console", help="chat with the bot in this terminal (SQLite, no credentials)")
     console.add_argument("--user", default=None, help="who you are in the conversation (default: your login)")
 
     serve = commands.add_parser("serve", help="serve Slack events, commands and clicks over HTTP")

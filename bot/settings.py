@@ -12,9 +12,7 @@ class Settings(BaseSettings):
     database_url: str = Field(default="sqlite:///growthbot.db", description="SQLAlchemy URL of the database.")
     slack_bot_token: SecretStr | None = Field(default=None, description="Bot token (xoxb-...).")
     slack_signing_secret: SecretStr | None = Field(default=None, description="Verifies requests from Slack.")
-    slack_app_token: SecretStr | None = Field(
-        default=None, description="App-level token (xapp-...) for Socket Mode."
-    )
+    slack_app_token: SecretStr | None = Field(default=None, description="App-level token (xapp-...) for Socket Mode.")
     slack_api_url: str = Field(default="https://slack.com/api/", description="Slack Web API base URL.")
     default_timezone: str = Field(default="America/New_York", description="Time zone when a person has none.")
     host: str = Field(default="0.0.0.0", description="Interface `growthbot serve` listens on.")

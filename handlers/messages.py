@@ -19,9 +19,7 @@ class Inbound(BaseModel):
     thread: str | None = None
     text: str = ""
     command: str | None = None
-    choice_step: str | None = Field(
-        default=None, description="For a click: the step whose question showed the button."
-    )
+    choice_step: str | None = Field(default=None, description="For a click: the step whose question showed the button.")
     event_key: str | None = Field(
         default=None, description="The platform's id for this delivery; a repeated id is ignored."
     )

@@ -25,6 +25,7 @@ from storage.unit_of_work import ConversationKey, Repos, unit_of_work
 
 log = logging.getLogger(__name__)
 
+EVENT_MEMORY = timedelta(days=7)  # Slack retries for minutes and Teams for hours; a week is ample
 CLOSED_TEMPLATES = {
     "saved": "engine/closed_saved",
     "cancelled": "engine/closed_cancelled",
@@ -74,9 +75,7 @@ class Bot:
             raise RuntimeError("conversation kept changing during three attempts")
         except Exception:
             ref = secrets.token_hex(3).upper()
-            log.exception(
-                "error handling a message from %s/%s (ref %s)", inbound.platform, inbound.user_id, ref
-            )
+            log.exception("error handling a message from %s/%s (ref %s)", inbound.platform, inbound.user_id, ref)
             return Reply(messages=[Outbound(template="errors/unexpected", context={"ref": ref})])
 
     def bind_thread(self, conversation_id: int, thread: str) -> None:
@@ -85,6 +84,13 @@ class Bot:
             conversation = repos.conversations.get(conversation_id)
             if conversation is not None and conversation.thread is None:
                 conversation.thread = thread
+
+    def housekeep(self) -> list[Delivery]:
+        """Periodic upkeep: set aside idle drafts and forget event ids no platform will redeliver."""
+        deliveries = self.expire_idle()
+        with unit_of_work(self.db) as repos:
+            repos.events.forget_before(self.clock.now() - EVENT_MEMORY)
+        return deliveries
 
     def expire_idle(self) -> list[Delivery]:
         """Close conversations idle past their expiry, keeping their answers; say so to each person."""
@@ -116,9 +122,7 @@ class Bot:
         with unit_of_work(self.db) as repos:
             if inbound.event_key and not repos.events.claim(inbound.platform, inbound.event_key, now):
                 log.info("ignoring repeated delivery %s", inbound.event_key)
-                return Reply(
-                    messages=[Outbound(template="engine/repeated_click")] if inbound.is_click else []
-                )
+                return Reply(messages=[Outbound(template="engine/repeated_click")] if inbound.is_click else [])
             workspace = repos.workspaces.ensure(inbound.platform, inbound.workspace, now)
             person = repos.people.ensure(
                 workspace.id, inbound.user_id, now, inbound.user_name or inbound.user_id,
@@ -126,32 +130,22 @@ class Bot:
             )  # fmt: skip
             if inbound.time_zone and person.time_zone != inbound.time_zone:
                 person.time_zone = inbound.time_zone
-            key = ConversationKey(
-                inbound.platform, workspace.id, inbound.channel, inbound.thread, inbound.user_id
-            )
+            key = ConversationKey(inbound.platform, workspace.id, inbound.channel, inbound.thread, inbound.user_id)
             if inbound.command:
                 return self._command(repos, person, key, inbound, now)
             return self._answer(repos, person, key, inbound, now)
 
-    def _command(
-        self, repos: Repos, person: Person, key: ConversationKey, inbound: Inbound, now: datetime
-    ) -> Reply:
+    def _command(self, repos: Repos, person: Person, key: ConversationKey, inbound: Inbound, now: datetime) -> Reply:
         name = inbound.command.lstrip("/").lower() if inbound.command else ""
         if name == "goal":
             return self.goal_commands.run(repos, person, key, inbound.text, now)
         if name in ("help", "start"):
             return Reply(messages=[Outbound(template="help")])
         if name in ("cancel", "back") or (name == "keep"):
-            return self._answer(
-                repos, person, key, inbound.model_copy(update={"text": name, "command": None}), now
-            )
-        return Reply(
-            messages=[Outbound(template="errors/unknown_command", context={"command": inbound.command})]
-        )
+            return self._answer(repos, person, key, inbound.model_copy(update={"text": name, "command": None}), now)
+        return Reply(messages=[Outbound(template="errors/unknown_command", context={"command": inbound.command})])
 
-    def _answer(
-        self, repos: Repos, person: Person, key: ConversationKey, inbound: Inbound, now: datetime
-    ) -> Reply:
+    def _answer(self, repos: Repos, person: Person, key: ConversationKey, inbound: Inbound, now: datetime) -> Reply:
         conversation = repos.conversations.open_for(key)
         if conversation is not None and conversation.expires_at <= now:
             return Reply(messages=self._expire(repos, person, conversation, now))
@@ -160,9 +154,7 @@ class Bot:
         flow = self.flows[conversation.flow]
         state = State.load(conversation.step, conversation.payload)
         today = now.astimezone(zone(person.time_zone, self.default_timezone)).date()
-        turn = flow.handle(
-            state, inbound.text, CheckContext(today=today, answers=state.answers), inbound.choice_step
-        )
+        turn = flow.handle(state, inbound.text, CheckContext(today=today, answers=state.answers), inbound.choice_step)
         messages = list(turn.messages)
         conversation.step = turn.state.step
         conversation.payload = turn.state.dump()
@@ -185,9 +177,7 @@ class Bot:
             return Outbound(template="help")
         return Outbound(template="engine/no_conversation")
 
-    def _expire(
-        self, repos: Repos, person: Person, conversation: Conversation, now: datetime
-    ) -> list[Outbound]:
+    def _expire(self, repos: Repos, person: Person, conversation: Conversation, now: datetime) -> list[Outbound]:
         flow = self.flows[conversation.flow]
         finish = flow.expire(repos, person, State.load(conversation.step, conversation.payload), now)
         conversation.status = finish.status
@@ -199,7 +189,5 @@ class Bot:
     def start(self, repos: Repos, key: ConversationKey, flow_name: str, state: State, now: datetime) -> Reply:
         """Open a conversation at `state` and ask its question; used by commands such as /goal."""
         flow = self.flows[flow_name]
-        conversation = repos.conversations.start(
-            key, flow_name, state.step, state.dump(), now, now + self.idle
-        )
+        conversation = repos.conversations.start(key, flow_name, state.step, state.dump(), now, now + self.idle)
         return Reply(messages=[flow.ask(state, state.step)], conversation_id=conversation.id)

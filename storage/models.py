@@ -73,9 +73,7 @@ class Conversation(Base):
 
     __tablename__ = "conversations"
     __table_args__ = (
-        Index(
-            "ix_conversations_lookup", "platform", "workspace_id", "channel", "thread", "user_id", "status"
-        ),
+        Index("ix_conversations_lookup", "platform", "workspace_id", "channel", "thread", "user_id", "status"),
         Index("ix_conversations_expiry", "status", "expires_at"),
     )
 

@@ -37,9 +37,7 @@ class People:
 
     def find(self, workspace_id: int, platform_user_id: str) -> Person | None:
         return self.session.scalar(
-            select(Person).where(
-                Person.workspace_id == workspace_id, Person.platform_user_id == platform_user_id
-            )
+            select(Person).where(Person.workspace_id == workspace_id, Person.platform_user_id == platform_user_id)
         )
 
     def ensure(

@@ -33,13 +33,9 @@ def print_reply(reply: Reply, out: TextIO) -> None:
     out.flush()
 
 
-def run_console(
-    bot: Bot, user: str, time_zone: str, lines: Iterable[str], out: TextIO, interactive: bool
-) -> None:
+def run_console(bot: Bot, user: str, time_zone: str, lines: Iterable[str], out: TextIO, interactive: bool) -> None:
     """Read lines until end of input or `quit`; each line gets the bot's reply."""
-    out.write(
-        f"growthbot in the terminal, as {user}. Type /goal to draft a goal, help for more, quit to leave.\n\n"
-    )
+    out.write(f"growthbot in the terminal, as {user}. Type /goal to draft a goal, help for more, quit to leave.\n\n")
     for delivery in bot.expire_idle():
         if delivery.user_id == user and delivery.platform == PLATFORM:
             print_reply(Reply(messages=delivery.messages), out)

@@ -103,9 +103,7 @@ def check_measurable(text: str, _ctx: CheckContext) -> Check:
 def check_action(text: str, _ctx: CheckContext) -> Check:
     """Action-oriented: names what the educator will actually do."""
     ws = words(text)
-    has_action = bool(ACTION_VERBS.intersection(ws)) or any(
-        w == "will" and i + 1 < len(ws) for i, w in enumerate(ws)
-    )
+    has_action = bool(ACTION_VERBS.intersection(ws)) or any(w == "will" and i + 1 < len(ws) for i, w in enumerate(ws))
     if not has_action or len(ws) < 3:
         return Check(value=text, tips=(Problem("goals/tips/action_none"),))
     return Check(value=text)
@@ -138,9 +136,7 @@ def check_completion(text: str, ctx: CheckContext) -> Check:
     if found is None:
         return Check(error=Problem("goals/errors/no_date", {"text": text[:80]}))
     if found.value <= ctx.today:
-        return Check(
-            error=Problem("goals/errors/past_date", {"date": found.value.isoformat(), "text": found.text})
-        )
+        return Check(error=Problem("goals/errors/past_date", {"date": found.value.isoformat(), "text": found.text}))
     tips = ()
     if (found.value - ctx.today).days > 2 * 366:
         tips = (Problem("goals/tips/date_far", {"date": found.value.isoformat()}),)
@@ -166,9 +162,7 @@ def check_benchmarks(text: str, ctx: CheckContext) -> Check:
         if found is None:
             return Check(error=Problem("goals/errors/benchmark_no_date", {"line": line[:80]}))
         if found.value <= ctx.today:
-            return Check(
-                error=Problem("goals/errors/past_date", {"date": found.value.isoformat(), "text": found.text})
-            )
+            return Check(error=Problem("goals/errors/past_date", {"date": found.value.isoformat(), "text": found.text}))
         if end is not None and found.value >= end:
             return Check(
                 error=Problem(

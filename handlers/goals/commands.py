@@ -48,9 +48,7 @@ class GoalCommands:
                 return Reply(messages=[Outbound(template="goals/errors/need_number", context={"verb": verb})])
             goal = repos.goals.get_for(person.id, goal_id)
             if goal is None:
-                return Reply(
-                    messages=[Outbound(template="goals/errors/not_found", context={"goal_id": goal_id})]
-                )
+                return Reply(messages=[Outbound(template="goals/errors/not_found", context={"goal_id": goal_id})])
             if verb == "show":
                 return Reply(messages=[self.show(goal)])
             return self.edit(repos, key, goal, now)
@@ -62,9 +60,7 @@ class GoalCommands:
             statement=goal.statement or compose(state_from_goal(goal).answers),
             data_reviewed=goal.data_reviewed or "",
             alignment=goal.alignment or "",
-            benchmarks=[
-                {"date": readable_date(b["date"]), "check": b.get("check", "")} for b in goal.benchmarks
-            ],
+            benchmarks=[{"date": readable_date(b["date"]), "check": b.get("check", "")} for b in goal.benchmarks],
         )
         return Outbound(template="goals/show", context=context)
 

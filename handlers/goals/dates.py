@@ -19,9 +19,7 @@ _MONTH = "|".join(sorted(MONTHS, key=len, reverse=True))
 _ISO = re.compile(r"\b(\d{4})-(\d{1,2})-(\d{1,2})\b")
 _NUMERIC = re.compile(r"\b(\d{1,2})/(\d{1,2})(?:/(\d{2}|\d{4}))?\b")
 _MONTH_DAY = re.compile(rf"\b({_MONTH})\.?\s+(\d{{1,2}})(?:st|nd|rd|th)?(?:,?\s+(\d{{4}}))?\b", re.I)
-_DAY_MONTH = re.compile(
-    rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\.?(?:,?\s+(\d{{4}}))?\b", re.I
-)
+_DAY_MONTH = re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MONTH})\.?(?:,?\s+(\d{{4}}))?\b", re.I)
 _END_OF = re.compile(rf"\b(?:the\s+)?end\s+of\s+({_MONTH})\.?(?:,?\s+(\d{{4}}))?\b", re.I)
 _MONTH_YEAR = re.compile(rf"\b({_MONTH})\.?,?\s+(\d{{4}})\b", re.I)
 
@@ -80,11 +78,7 @@ def find_date(text: str, today: date) -> FoundDate | None:
         candidates.append((match.start(), _make(y, m, d, match.group(0))))
     for match in _END_OF.finditer(text):
         m = MONTHS[match.group(1).lower()]
-        y = (
-            int(match.group(2))
-            if match.group(2)
-            else _year_for(m, calendar.monthrange(today.year, m)[1], today)
-        )
+        y = int(match.group(2)) if match.group(2) else _year_for(m, calendar.monthrange(today.year, m)[1], today)
         candidates.append((match.start(), _make(y, m, calendar.monthrange(y, m)[1], match.group(0))))
     for match in _MONTH_DAY.finditer(text):
         m, d = MONTHS[match.group(1).lower()], int(match.group(2))

@@ -57,9 +57,7 @@ class GoalCoach(Flow):
                 Choice(label="Cancel", value="cancel"),
             ),
         ),
-        _step(
-            "revise_pick", choices=tuple(Choice(label=label, value=value) for value, label in PARTS.items())
-        ),
+        _step("revise_pick", choices=tuple(Choice(label=label, value=value) for value, label in PARTS.items())),
     )
 
     def prompt_context(self, state: State) -> dict[str, Any]:
@@ -100,9 +98,7 @@ class GoalCoach(Flow):
 
     def on_cancel(self, state: State) -> Finish:
         template = "goals/edit_cancelled" if state.extra.get("goal_status") == "saved" else "goals/cancelled"
-        return Finish(
-            "cancelled", [Outbound(template=template, context={"goal_id": state.extra.get("goal_id")})]
-        )
+        return Finish("cancelled", [Outbound(template=template, context={"goal_id": state.extra.get("goal_id")})])
 
     # -- effects on storage ----------------------------------------------------------------------------
 
@@ -121,15 +117,11 @@ class GoalCoach(Flow):
         """An idle draft is set aside as a draft goal, so nothing typed is lost."""
         goal_id = state.extra.get("goal_id")
         if state.extra.get("goal_status") == "saved":
-            return Finish(
-                "expired", [Outbound(template="goals/edit_expired", context={"goal_id": goal_id})], goal_id
-            )
+            return Finish("expired", [Outbound(template="goals/edit_expired", context={"goal_id": goal_id})], goal_id)
         if not state.answers:
             return Finish("expired", [Outbound(template="goals/draft_empty_expired")])
         goal = self.store(repos, person, state, "draft", now)
-        return Finish(
-            "expired", [Outbound(template="goals/draft_kept", context={"goal_id": goal.id})], goal.id
-        )
+        return Finish("expired", [Outbound(template="goals/draft_kept", context={"goal_id": goal.id})], goal.id)
 
     def store(self, repos: Repos, person: Person, state: State, status: str, now: datetime) -> Goal:
         answers = state.answers
@@ -158,6 +150,4 @@ def state_from_goal(goal: Goal) -> State:
     missing = [name for name in order if name not in answers and name != "alignment"]
     step = missing[0] if missing else "review"
     history = order[: order.index(step)] if step in order else order
-    return State(
-        step=step, answers=answers, history=history, extra={"goal_id": goal.id, "goal_status": goal.status}
-    )
+    return State(step=step, answers=answers, history=history, extra={"goal_id": goal.id, "goal_status": goal.status})

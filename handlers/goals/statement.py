@@ -36,8 +36,7 @@ def compose(answers: dict[str, Any]) -> str:
         "action": clause(answers.get("action")),
         "results": clause(answers.get("results")),
         "benchmarks": [
-            {"date": readable_date(b["date"]), "check": clause(b.get("check"))}
-            for b in answers.get("benchmarks") or []
+            {"date": readable_date(b["date"]), "check": clause(b.get("check"))} for b in answers.get("benchmarks") or []
         ],
         "alignment": clause(answers.get("alignment")),
     }

@@ -1,0 +1,253 @@
+"""Slack: Bolt receives events, slash commands and clicks; replies go out through the Web API.
+
+Handlers never see Slack. This module turns Slack payloads into neutral `Inbound`s, hands them to the
+bot, and posts the neutral replies as Block Kit in the person's DM thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from datetime import timedelta
+from typing import Any
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from slack_bolt import Ack, App, Respond
+from slack_bolt.adapter.socket_mode import SocketModeHandler
+from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+from waitress import create_server
+from waitress.server import BaseWSGIServer, MultiSocketServer
+
+import prompts
+from bot.app import Runtime
+from bot.render.slack import CHOICE_ACTION_PREFIX, parse_choice, render_slack
+from handlers.messages import Inbound, Outbound, Reply
+from handlers.router import Bot, Delivery
+from scheduling.background import start_periodic
+
+PLATFORM = "slack"
+EVENTS_PATH = "/slack/events"
+HOUSEKEEPING = timedelta(minutes=15)
+log = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+def web_client(token: str, base_url: str) -> WebClient:
+    """A Web API client that waits out 429s (honouring Retry-After) and retries 5xx and network errors."""
+    if not base_url.endswith("/"):
+        base_url += "/"
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=10,
+        retry_handlers=[
+            RateLimitErrorRetryHandler(max_retry_count=5),
+            ServerErrorRetryHandler(max_retry_count=4),
+            ConnectionErrorRetryHandler(max_retry_count=4),
+        ],
+    )
+
+
+class SlackAdapter:
+    """Registers growthbot's listeners on a Bolt app and delivers replies."""
+
+    def __init__(self, bot: Bot, client: WebClient) -> None:
+        self.bot = bot
+        self.client = client
+        self._zones: dict[str, str | None] = {}
+
+    def register(self, app: App) -> None:
+        app.command("/goal")(self.on_goal_command)
+        app.event("message")(self.on_message)
+        app.action(re.compile(f"^{CHOICE_ACTION_PREFIX}"))(self.on_choice)
+
+    # -- listeners -----------------------------------------------------------------------------------
+
+    def on_goal_command(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
+        """Ack at once (Slack allows 3 s), then coach in a DM thread; list/show answer where asked."""
+        ack()
+        user = body["user_id"]
+        in_dm = body.get("channel_name") == "directmessage" or str(body.get("channel_id", "")).startswith("D")
+        dm = self.client.conversations_open(users=user)["channel"]["id"]
+        reply = self.bot.handle(
+            Inbound(
+                platform=PLATFORM,
+                workspace=body.get("team_id", ""),
+                user_id=user,
+                user_name=body.get("user_name", ""),
+                time_zone=self.time_zone(user),
+                channel=dm,
+                command="goal",
+                text=body.get("text", ""),
+                event_key=f"command:{body.get('trigger_id', '')}" if body.get("trigger_id") else None,
+            )
+        )
+        if reply.new_thread:
+            self.deliver(reply, dm, None)
+            if not in_dm:
+                respond(text=prompts.render("slack/opened_dm", {}, prompts.MRKDWN), response_type="ephemeral")
+        elif in_dm:
+            self.deliver(reply, dm, None)
+        else:
+            for message in reply.messages:
+                respond(response_type="ephemeral", **render_slack(message))
+
+    def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
+        """A reply in a DM thread answers that thread's conversation."""
+        from_person = event.get("user") and not event.get("bot_id") and not event.get("subtype")
+        if event.get("channel_type") != "im" or not from_person:
+            return
+        channel = event["channel"]
+        thread = event.get("thread_ts")
+        if thread is None:
+            self.post(channel, None, Outbound(template="slack/reply_in_thread"))
+            return
+        reply = self.bot.handle(
+            Inbound(
+                platform=PLATFORM,
+                workspace=body.get("team_id") or event.get("team", ""),
+                user_id=event["user"],
+                time_zone=self.time_zone(event["user"]),
+                channel=channel,
+                thread=thread,
+                text=event.get("text", ""),
+                event_key=f"event:{body['event_id']}" if body.get("event_id") else None,
+            )
+        )
+        self.deliver(reply, channel, thread)
+
+    def on_choice(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A button click answers the step that showed it; a second click of the same button is noted once."""
+        ack()
+        message = body.get("message") or {}
+        channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
+        if not channel or not message.get("ts"):
+            return
+        thread = message.get("thread_ts") or message["ts"]
+        step, value = parse_choice(action.get("value", ""))
+        user = body["user"]["id"]
+        reply = self.bot.handle(
+            Inbound(
+                platform=PLATFORM,
+                workspace=(body.get("team") or {}).get("id", ""),
+                user_id=user,
+                time_zone=self.time_zone(user),
+                channel=channel,
+                thread=thread,
+                text=value,
+                choice_step=step or "",
+                event_key=f"click:{action.get('action_id')}:{message['ts']}",
+            )
+        )
+        self.deliver(reply, channel, thread)
+
+    # -- delivery ------------------------------------------------------------------------------------
+
+    def deliver(self, reply: Reply, channel: str, thread: str | None) -> None:
+        """Post a reply; a new conversation's opening messages become one thread root, then bound to it."""
+        messages = list(reply.messages)
+        if reply.new_thread and messages:
+            root = [render_slack(m) for m in messages]
+            posted = self.client.chat_postMessage(
+                channel=channel,
+                text="\n\n".join(part["text"] for part in root),
+                blocks=[block for part in root for block in part["blocks"]],
+            )
+            if reply.conversation_id is not None:
+                self.bot.bind_thread(reply.conversation_id, posted["ts"])
+            return
+        for message in messages:
+            self.post(channel, thread, message)
+
+    def deliver_all(self, deliveries: list[Delivery]) -> None:
+        """Send what the bot says on its own, such as "your idle draft was kept"."""
+        for delivery in deliveries:
+            if delivery.platform == PLATFORM:
+                for message in delivery.messages:
+                    self.post(delivery.channel, delivery.thread, message)
+
+    def post(self, channel: str, thread: str | None, message: Outbound) -> None:
+        try:
+            self.client.chat_postMessage(channel=channel, thread_ts=thread, **render_slack(message))
+        except SlackApiError:
+            log.exception("could not post to %s (thread %s)", channel, thread)
+
+    def time_zone(self, user: str) -> str | None:
+        """The person's IANA zone from their Slack profile, looked up once per process."""
+        if user not in self._zones:
+            try:
+                self._zones[user] = self.client.users_info(user=user)["user"].get("tz")
+            except (SlackApiError, KeyError, TypeError):
+                log.warning("no time zone for %s; using the default", user, exc_info=True)
+                return None
+        return self._zones[user]
+
+
+def build_slack_app(runtime: Runtime, client: WebClient | None = None) -> tuple[App, SlackAdapter]:
+    settings = runtime.settings
+    if settings.slack_bot_token is None or settings.slack_signing_secret is None:
+        raise SystemExit("Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README, Slack setup).")
+    client = client or web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    app = App(client=client, signing_secret=settings.slack_signing_secret.get_secret_value())
+    adapter = SlackAdapter(runtime.bot, client)
+    adapter.register(app)
+    return app, adapter
+
+
+def start_housekeeping(runtime: Runtime, adapter: SlackAdapter) -> BackgroundScheduler:
+    return start_periodic({"housekeeping": lambda: adapter.deliver_all(runtime.bot.housekeep())}, HOUSEKEEPING)
+
+
+def wsgi_app(app: App) -> WSGIApp:
+    """One URL for Slack (`POST /slack/events`) plus `GET /healthz` for load balancers."""
+    slack = SlackRequestHandler(app, path=EVENTS_PATH)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
+            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
+            return [b"ok\n"]
+        return slack(environ, start_response)
+
+    return application
+
+
+def make_server(app: WSGIApp, host: str, port: int, threads: int) -> BaseWSGIServer | MultiSocketServer:
+    """A waitress server (production-grade, pure Python); port 0 picks a free port, for tests."""
+    return create_server(app, host=host, port=port, threads=threads, ident="growthbot")
+
+
+def serve(runtime: Runtime, host: str, port: int) -> int:
+    app, adapter = build_slack_app(runtime)
+    server = make_server(wsgi_app(app), host, port, runtime.settings.http_threads)
+    scheduler = start_housekeeping(runtime, adapter)
+    log.info("growthbot listening on http://%s:%s%s", host, port, EVENTS_PATH)
+    try:
+        server.run()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=False)
+        server.close()
+    return 0
+
+
+def socket_mode(runtime: Runtime) -> int:
+    """Socket Mode: Slack pushes over a websocket, so a laptop needs no public URL."""
+    if runtime.settings.slack_app_token is None:
+        raise SystemExit("Set SLACK_APP_TOKEN (an xapp- token with connections:write) for Socket Mode.")
+    app, adapter = build_slack_app(runtime)
+    scheduler = start_housekeeping(runtime, adapter)
+    try:
+        SocketModeHandler(app, runtime.settings.slack_app_token.get_secret_value()).start()
+    finally:
+        scheduler.shutdown(wait=False)
+    return 0

@@ -1,0 +1,236 @@
+"""Slack end to end: signed requests through the real HTTP app, replies to a fake Web API."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from bot.adapters.slack import build_slack_app, make_server, web_client, wsgi_app
+from bot.app import Runtime
+from bot.settings import Settings
+from handlers.export import goal_rows
+from handlers.router import Bot
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.slack_client import SIGNING_SECRET, SlackSender
+
+TEACHER = "U123"
+
+
+@dataclass
+class SlackRig:
+    api: FakeSlackAPI
+    slack: SlackSender
+    runtime: Runtime
+
+    def text_of(self, post: dict) -> str:
+        return post["text"]
+
+    def thread_posts(self, thread: str) -> list[dict]:
+        return [p for p in self.api.posts() if p.get("thread_ts") == thread]
+
+
+@pytest.fixture
+def rig(db, bot: Bot) -> Iterator[SlackRig]:
+    with FakeSlackAPI() as api:
+        settings = Settings(
+            _env_file=None,
+            slack_bot_token="xoxb-test",
+            slack_signing_secret=SIGNING_SECRET,
+            slack_api_url=api.url,
+        )
+        runtime = Runtime(settings=settings, db=db, bot=bot)
+        client = web_client("xoxb-test", api.url)
+        app, _adapter = build_slack_app(runtime, client)
+        server = make_server(wsgi_app(app), "127.0.0.1", 0, threads=4)
+        thread = threading.Thread(target=server.run, daemon=True)
+        thread.start()
+        try:
+            yield SlackRig(api=api, slack=SlackSender(server.effective_port), runtime=runtime)
+        finally:
+            server.close()
+
+
+def start_goal(rig: SlackRig, channel: str = "C1") -> str:
+    """Run /goal and return the ts of the DM message that roots the coaching thread."""
+    status, _ = rig.slack.command(TEACHER, channel=channel, response_url=rig.api.respond_url)
+    assert status == 200
+    posts = rig.api.wait_posts(1)
+    root = posts[0]
+    assert root["channel"] == f"D{TEACHER}"
+    assert "thread_ts" not in root or not root["thread_ts"]
+    return root["ts"]
+
+
+def answer(rig: SlackRig, thread: str, text: str, **kw) -> dict:
+    before = len(rig.api.posts())
+    status, _ = rig.slack.dm_reply(TEACHER, text, thread, **kw)
+    assert status == 200
+    posts = rig.api.wait_posts(before + 1)
+    return posts[-1]
+
+
+GOOD_ANSWERS = [
+    "Fall benchmark: 38% of my 4th graders read at grade level",
+    "my 4th graders will read grade-level text fluently",
+    "share at benchmark on the DIBELS probe from 38% to 70%",
+    "I will run daily guided reading groups and weekly fluency checks",
+    "students below benchmark close half the gap",
+    "June 15, 2027",
+    "Jan 30: winter fluency probe",
+    "School improvement plan goal 2",
+]
+
+
+def test_goal_from_slash_command_to_saved_record_in_a_dm_thread(rig: SlackRig) -> None:
+    thread = start_goal(rig)
+    root = rig.api.posts()[0]
+    assert "S.M.A.R.T." in root["text"] and "What kind of goal" in root["text"]
+    assert "Student learning" in json.dumps(root["blocks"])
+    # used in a channel, the person is told where the thread is, privately
+    responded = rig.api.wait_for(lambda calls: any(c.method == "respond" for c in calls))
+    assert any("DM" in c.params.get("text", "") for c in responded if c.method == "respond")
+
+    rig.slack.click(TEACHER, root, 0)  # Student learning
+    rig.api.wait_posts(2)
+    for text in GOOD_ANSWERS:
+        reply = answer(rig, thread, text)
+        assert reply["thread_ts"] == thread
+        assert reply["channel"] == f"D{TEACHER}"
+    review = rig.api.posts()[-1]
+    assert "Here is your draft" in review["text"]
+    rig.slack.click(TEACHER, review, 0)  # Save
+    saved = rig.api.wait_for(lambda calls: any("Saved as goal" in c.params.get("text", "") for c in calls))
+    assert saved
+    rows = goal_rows(rig.runtime.db)
+    assert len(rows) == 1
+    goal = rows[0]
+    assert goal["platform"] == "slack" and goal["workspace_id"] == "T1" and goal["user_id"] == TEACHER
+    assert goal["status"] == "saved" and goal["goal_type"] == "student_learning"
+    assert goal["completion_date"] == "2027-06-15"
+    assert goal["statement"].startswith("By June 15, 2027, my 4th graders")
+
+
+def test_typed_answer_works_on_a_choice_step(rig: SlackRig) -> None:
+    thread = start_goal(rig)
+    reply = answer(rig, thread, "professional practice")
+    assert "Step 2 of 9" in reply["text"]
+
+
+def test_retried_event_is_answered_once(rig: SlackRig) -> None:
+    thread = start_goal(rig)
+    answer(rig, thread, "1")
+    first = answer(rig, thread, GOOD_ANSWERS[0], event_id="EvSAME")
+    assert "Step 3 of 9" in first["text"]
+    count = len(rig.api.posts())
+    status, _ = rig.slack.dm_reply(
+        TEACHER, GOOD_ANSWERS[0], thread, event_id="EvSAME", extra_headers={"X-Slack-Retry-Num": "1"}
+    )
+    assert status == 200
+    time.sleep(0.5)
+    assert len(rig.api.posts()) == count  # no second reply
+    reply = answer(rig, thread, GOOD_ANSWERS[1])
+    assert "Step 4 of 9" in reply["text"]  # the retry did not advance the dialog a second time
+
+
+def test_same_button_twice_gets_a_short_note_and_no_second_answer(rig: SlackRig) -> None:
+    start_goal(rig)
+    root = rig.api.posts()[0]
+    rig.slack.click(TEACHER, root, 1)
+    rig.api.wait_posts(2)
+    rig.slack.click(TEACHER, root, 1)
+    posts = rig.api.wait_posts(3)
+    assert "already" in posts[-1]["text"]
+    rig.slack.click(TEACHER, root, 0)  # another button of an answered question
+    posts = rig.api.wait_posts(4)
+    assert "already been answered" in posts[-1]["text"]
+
+
+def test_wrong_signature_is_rejected(rig: SlackRig) -> None:
+    status, _ = rig.slack.command(TEACHER, secret="not-the-secret")
+    assert status == 401
+    time.sleep(0.2)
+    assert rig.api.posts() == []
+
+
+def test_stale_timestamp_is_rejected(rig: SlackRig) -> None:
+    status, _ = rig.slack.command(TEACHER, timestamp=int(time.time()) - 6 * 60)
+    assert status == 401
+    time.sleep(0.2)
+    assert rig.api.posts() == []
+
+
+def test_user_text_echoed_back_cannot_ping_or_link(rig: SlackRig) -> None:
+    thread = start_goal(rig)
+    answer(rig, thread, "1")
+    for text in GOOD_ANSWERS[:1]:
+        answer(rig, thread, text)
+    answer(rig, thread, "<!channel> my <@U999> students & <https://evil.example|click> will read fluently")
+    for text in GOOD_ANSWERS[2:]:
+        answer(rig, thread, text)
+    review = rig.api.posts()[-1]
+    assert "Here is your draft" in review["text"]
+    assert "<!channel>" not in review["text"] and "<@U999>" not in review["text"]
+    assert "&lt;!channel&gt;" in review["text"] and "&lt;@U999&gt;" in review["text"]
+    assert "&amp;" in review["text"] and "<https://" not in review["text"]
+    assert "<!channel>" not in json.dumps(review["blocks"])
+
+
+def test_rate_limited_post_is_retried_after_retry_after(rig: SlackRig) -> None:
+    rig.api.fail_next("chat.postMessage", 429, times=1, retry_after=1)
+    started = time.monotonic()
+    start_goal(rig)
+    calls = rig.api.calls
+    failed = [c for c in calls if c.method == "chat.postMessage!429"]
+    ok = [c for c in calls if c.method == "chat.postMessage"]
+    assert len(failed) == 1 and len(ok) == 1
+    assert ok[0].at - failed[0].at >= 0.9  # waited as told
+    assert time.monotonic() - started < 10
+
+
+def test_server_errors_are_retried_and_delivered_once(rig: SlackRig) -> None:
+    rig.api.fail_next("chat.postMessage", 500, times=2)
+    start_goal(rig)
+    assert len(rig.api.of("chat.postMessage")) == 1
+
+
+def test_reply_in_old_thread_after_save_says_how_to_edit(rig: SlackRig) -> None:
+    thread = start_goal(rig)
+    answer(rig, thread, "1")
+    for text in GOOD_ANSWERS:
+        answer(rig, thread, text)
+    reply = answer(rig, thread, "save")
+    assert "Saved as goal #" in reply["text"]
+    late = answer(rig, thread, "actually one more thing")
+    assert "already saved" in late["text"] and "/goal edit" in late["text"]
+    assert len(goal_rows(rig.runtime.db)) == 1
+
+
+def test_top_level_dm_is_pointed_to_the_thread(rig: SlackRig) -> None:
+    status, _ = rig.slack.dm_reply(TEACHER, "hello?", None)
+    assert status == 200
+    post = rig.api.wait_posts(1)[-1]
+    assert "reply in its thread" in post["text"]
+
+
+def test_goal_list_in_a_channel_answers_privately(rig: SlackRig) -> None:
+    status, _ = rig.slack.command(TEACHER, text="list", response_url=rig.api.respond_url)
+    assert status == 200
+    calls = rig.api.wait_for(lambda calls: any(c.method == "respond" for c in calls))
+    responded = [c for c in calls if c.method == "respond"]
+    assert "no goals yet" in responded[0].params["text"]
+    assert responded[0].params["response_type"] == "ephemeral"
+    assert rig.api.posts() == []
+
+
+def test_healthz(rig: SlackRig) -> None:
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", rig.slack.port, timeout=5)
+    connection.request("GET", "/healthz")
+    response = connection.getresponse()
+    assert response.status == 200 and response.read() == b"ok\n"
