@@ -141,8 +141,6 @@ class Bot:
             return self.goal_commands.run(repos, person, key, inbound.text, now)
         if name in ("help", "start"):
             return Reply(messages=[Outbound(template="help")])
-        if name in ("cancel", "back") or (name == "keep"):
-            return self._answer(repos, person, key, inbound.model_copy(update={"text": name, "command": None}), now)
         return Reply(messages=[Outbound(template="errors/unknown_command", context={"command": inbound.command})])
 
     def _answer(self, repos: Repos, person: Person, key: ConversationKey, inbound: Inbound, now: datetime) -> Reply:
