@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -145,6 +145,8 @@ class Bot:
 
     def _answer(self, repos: Repos, person: Person, key: ConversationKey, inbound: Inbound, now: datetime) -> Reply:
         conversation = repos.conversations.open_for(key)
+        if conversation is None and key.thread is not None:
+            conversation = self._claim_unbound(repos, key)
         if conversation is not None and conversation.expires_at <= now:
             return Reply(messages=self._expire(repos, person, conversation, now))
         if conversation is None:
@@ -165,6 +167,13 @@ class Bot:
             messages.extend(finish.messages)
         repos.conversations.flush()
         return Reply(messages=messages, conversation_id=conversation.id)
+
+    def _claim_unbound(self, repos: Repos, key: ConversationKey) -> Conversation | None:
+        """A reply can beat `bind_thread` (the thread root was just posted): adopt the unbound conversation."""
+        conversation = repos.conversations.open_for(replace(key, thread=None))
+        if conversation is not None:
+            conversation.thread = key.thread
+        return conversation
 
     def _no_conversation(self, repos: Repos, key: ConversationKey, inbound: Inbound) -> Outbound:
         closed = repos.conversations.latest_closed_for(key) if key.thread is not None else None

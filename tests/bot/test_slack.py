@@ -67,11 +67,14 @@ def start_goal(rig: SlackRig, channel: str = "C1") -> str:
 
 
 def answer(rig: SlackRig, thread: str, text: str, **kw) -> dict:
+    """Reply in the thread and return the bot's one reply (failing loudly if it sent more or elsewhere)."""
     before = len(rig.api.posts())
     status, _ = rig.slack.dm_reply(TEACHER, text, thread, **kw)
     assert status == 200
     posts = rig.api.wait_posts(before + 1)
-    return posts[-1]
+    new = posts[before:]
+    assert len(new) == 1 and new[0].get("thread_ts") == thread, [p["text"][:80] for p in posts]
+    return new[0]
 
 
 GOOD_ANSWERS = [

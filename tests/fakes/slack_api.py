@@ -52,7 +52,10 @@ class FakeSlackAPI:
                 self.end_headers()
                 self.wfile.write(payload)
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        class Server(ThreadingHTTPServer):
+            request_queue_size = 128  # the default of 5 refuses bursts of concurrent clients
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}/api/"
         self.respond_url = f"http://127.0.0.1:{self.server.server_address[1]}/respond/"

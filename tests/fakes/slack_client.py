@@ -103,7 +103,7 @@ class SlackSender:
             "trigger_id": f"trigger-{next(_ids)}",
             "channel": {"id": message["channel"]},
             "container": {"type": "message", "message_ts": message["ts"], "channel_id": message["channel"]},
-            "message": {"ts": message["ts"], **({"thread_ts": message["thread_ts"]} if message.get("thread_ts") else {})},
+            "message": {"ts": message["ts"], "thread_ts": message.get("thread_ts") or message["ts"]},
             "actions": [
                 {"type": "button", "action_id": button["action_id"], "block_id": actions["block_id"],
                  "value": button["value"], "action_ts": f"{time.time():.6f}"}
