@@ -20,3 +20,4 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Logging level.")
     draft_idle_days: int = Field(default=14, ge=1, description="Days before an idle goal draft is set aside.")
     http_threads: int = Field(default=16, ge=1, description="Worker threads of the HTTP server.")
+    listener_threads: int = Field(default=16, ge=1, description="Threads doing Slack work after the ack.")

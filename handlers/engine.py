@@ -211,9 +211,22 @@ class Flow:
     def _stay(self, state: State, message: Outbound) -> Turn:
         return Turn(state, [message])
 
+    def first_missing(self, state: State) -> str | None:
+        """The first required step (before the review, not skippable) that has no answer yet."""
+        for step in self.steps:
+            if step.name == self.review_step:
+                return None
+            if not step.skippable and step.name not in state.answers:
+                return step.name
+        return None
+
     def _back(self, state: State) -> Turn:
         state.pending = None
         if state.revising and self.review_step:
+            missing = self.first_missing(state)
+            if missing is not None:
+                state.step = missing
+                return Turn(state, [Outbound(template="engine/still_needed"), self.ask(state, missing)])
             state.revising = False
             state.step = self.review_step
             return Turn(state, [self.ask(state, state.step)])

@@ -80,10 +80,15 @@ class Bot:
 
     def bind_thread(self, conversation_id: int, thread: str) -> None:
         """Tie a just-started conversation to the thread the adapter opened for it."""
-        with unit_of_work(self.db) as repos:
-            conversation = repos.conversations.get(conversation_id)
-            if conversation is not None and conversation.thread is None:
-                conversation.thread = thread
+        for _attempt in range(3):
+            try:
+                with unit_of_work(self.db) as repos:
+                    conversation = repos.conversations.get(conversation_id)
+                    if conversation is not None and conversation.thread is None:
+                        conversation.thread = thread
+                return
+            except StaleDataError:
+                log.info("conversation %s changed while binding its thread; reading it again", conversation_id)
 
     def housekeep(self) -> list[Delivery]:
         """Periodic upkeep: set aside idle drafts and forget event ids no platform will redeliver."""
@@ -102,7 +107,7 @@ class Bot:
                 if person is None:
                     conversation.status = "expired"
                     continue
-                messages = self._expire(repos, person, conversation, now)
+                messages = self.expire_conversation(repos, person, conversation, now)
                 deliveries.append(
                     Delivery(
                         conversation.platform,
@@ -147,8 +152,6 @@ class Bot:
         conversation = repos.conversations.open_for(key)
         if conversation is None and key.thread is not None:
             conversation = self._claim_unbound(repos, key)
-        if conversation is not None and conversation.expires_at <= now:
-            return Reply(messages=self._expire(repos, person, conversation, now))
         if conversation is None:
             return Reply(messages=[self._no_conversation(repos, key, inbound)])
         flow = self.flows[conversation.flow]
@@ -184,7 +187,9 @@ class Bot:
             return Outbound(template="help")
         return Outbound(template="engine/no_conversation")
 
-    def _expire(self, repos: Repos, person: Person, conversation: Conversation, now: datetime) -> list[Outbound]:
+    def expire_conversation(
+        self, repos: Repos, person: Person, conversation: Conversation, now: datetime
+    ) -> list[Outbound]:
         flow = self.flows[conversation.flow]
         finish = flow.expire(repos, person, State.load(conversation.step, conversation.payload), now)
         conversation.status = finish.status

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -182,14 +182,9 @@ class Events:
     def claim(self, platform: str, event_key: str, now: datetime) -> bool:
         """Record an event id; False if it was already recorded (a retry or a second delivery)."""
         values = {"platform": platform, "event_key": event_key[:255], "received_at": now}
-        dialect = self.session.get_bind().dialect.name
-        if dialect == "postgresql":
-            stmt = postgresql.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
-        elif dialect == "sqlite":
-            stmt = sqlite.insert(ProcessedEvent).values(values).on_conflict_do_nothing()
-        else:  # pragma: no cover - only the two supported databases reach here
-            stmt = insert(ProcessedEvent).values(values)
-        return self.session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(ProcessedEvent).values(values).on_conflict_do_nothing().returning(ProcessedEvent.id)
+        return self.session.execute(stmt).first() is not None
 
     def forget_before(self, cutoff: datetime) -> int:
         """Drop ids older than any platform would redeliver, so the table stays small."""

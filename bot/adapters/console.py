@@ -21,7 +21,7 @@ def to_inbound(line: str, user: str, time_zone: str) -> Inbound:
             "time_zone": time_zone, "channel": f"console:{user}"}  # fmt: skip
     if text.startswith("/") and len(text) > 1:
         command, _, args = text[1:].partition(" ")
-        if command.lower() not in ("cancel", "back", "help"):
+        if command.lower() not in ("cancel", "back", "help", "skip", "keep"):
             return Inbound(command=command, text=args, **base)
         text = command
     return Inbound(text=text, **base)

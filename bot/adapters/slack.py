@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
@@ -57,6 +58,10 @@ def web_client(token: str, base_url: str) -> WebClient:
     )
 
 
+def acknowledge(ack: Ack) -> None:
+    ack()
+
+
 class SlackAdapter:
     """Registers growthbot's listeners on a Bolt app and delivers replies."""
 
@@ -66,15 +71,19 @@ class SlackAdapter:
         self._zones: dict[str, str | None] = {}
 
     def register(self, app: App) -> None:
-        app.command("/goal")(self.on_goal_command)
-        app.event("message")(self.on_message)
-        app.action(re.compile(f"^{CHOICE_ACTION_PREFIX}"))(self.on_choice)
+        """Ack in the request thread at once; do the work in Bolt's lazy-listener pool afterwards.
+
+        Slack wants an answer within 3 s. A plain listener would ack from the same pool that does the
+        work, so a burst of /goal commands would wait behind each other's database and Web API calls.
+        """
+        app.command("/goal")(ack=acknowledge, lazy=[self.on_goal_command])
+        app.event("message")(ack=acknowledge, lazy=[self.on_message])
+        app.action(re.compile(f"^{CHOICE_ACTION_PREFIX}"))(ack=acknowledge, lazy=[self.on_choice])
 
     # -- listeners -----------------------------------------------------------------------------------
 
-    def on_goal_command(self, ack: Ack, body: dict[str, Any], respond: Respond) -> None:
-        """Ack at once (Slack allows 3 s), then coach in a DM thread; list/show answer where asked."""
-        ack()
+    def on_goal_command(self, body: dict[str, Any], respond: Respond) -> None:
+        """Coach in a DM thread; list/show answer privately where they were asked."""
         user = body["user_id"]
         in_dm = body.get("channel_name") == "directmessage" or str(body.get("channel_id", "")).startswith("D")
         dm = self.client.conversations_open(users=user)["channel"]["id"]
@@ -125,9 +134,8 @@ class SlackAdapter:
         )
         self.deliver(reply, channel, thread)
 
-    def on_choice(self, ack: Ack, body: dict[str, Any], action: dict[str, Any]) -> None:
+    def on_choice(self, body: dict[str, Any], action: dict[str, Any]) -> None:
         """A button click answers the step that showed it; a second click of the same button is noted once."""
-        ack()
         message = body.get("message") or {}
         channel = (body.get("channel") or {}).get("id") or body.get("container", {}).get("channel_id")
         if not channel or not message.get("ts"):
@@ -197,10 +205,21 @@ def build_slack_app(runtime: Runtime, client: WebClient | None = None) -> tuple[
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
         raise SystemExit("Set SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (see README, Slack setup).")
     client = client or web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    app = App(client=client, signing_secret=settings.slack_signing_secret.get_secret_value())
+    app = App(
+        client=client,
+        signing_secret=settings.slack_signing_secret.get_secret_value(),
+        process_before_response=True,  # run only the ack in the request thread; lazy work runs in the pool
+        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="slack-work"),
+    )
     adapter = SlackAdapter(runtime.bot, client)
     adapter.register(app)
+    app.error(log_listener_error)
     return app, adapter
+
+
+def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
+    """Bolt's last resort: keep the traceback, and enough of the payload to find the conversation."""
+    log.error("Slack listener failed for %s", body.get("type") or body.get("command"), exc_info=error)
 
 
 def start_housekeeping(runtime: Runtime, adapter: SlackAdapter) -> BackgroundScheduler:

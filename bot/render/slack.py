@@ -9,12 +9,15 @@ import prompts
 from handlers.messages import Outbound
 
 CHOICE_ACTION_PREFIX = "gb_choice_"
+SECTION_LIMIT = 3000
 
 
 def render_slack(message: Outbound) -> dict[str, Any]:
     """Arguments for chat.postMessage: `text` as the notification fallback, `blocks` for the look."""
     text = prompts.render(message.template, message.context, prompts.MRKDWN)
-    blocks: list[dict[str, Any]] = [{"type": "section", "text": {"type": "mrkdwn", "text": text[:3000]}}]
+    blocks: list[dict[str, Any]] = [
+        {"type": "section", "text": {"type": "mrkdwn", "text": part}} for part in split_for_blocks(text)
+    ]
     if message.choices:
         blocks.append(
             {
@@ -32,6 +35,20 @@ def render_slack(message: Outbound) -> dict[str, Any]:
             }
         )
     return {"text": text, "blocks": blocks}
+
+
+def split_for_blocks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
+    """Slack caps a section at 3,000 characters: cut long text at line breaks (or spaces), never mid-word."""
+    parts: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        if cut <= 0:
+            cut = text.rfind(" ", 0, limit)
+        if cut <= 0:
+            cut = limit
+        parts.append(text[:cut])
+        text = text[cut:].lstrip("\n ")
+    return [*parts, text] if text or not parts else parts
 
 
 def parse_choice(value: str) -> tuple[str | None, str]:

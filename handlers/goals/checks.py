@@ -15,6 +15,7 @@ from handlers.goals.dates import DateProblem, find_date
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
 NUMBER = re.compile(r"\d")
+NUMBERS = re.compile(r"\d+(?:\.\d+)?")
 NUMBER_WORDS = {
     "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "twenty", "thirty",
     "forty", "fifty", "sixty", "seventy", "eighty", "ninety", "hundred", "half", "percent", "all", "every",
@@ -23,7 +24,8 @@ MEASURE_WORDS = {
     "rubric", "level", "levels", "score", "scores", "scoring", "proficient", "proficiency", "percent",
     "percentage", "rate", "count", "points", "benchmark", "mastery", "growth", "exemplary", "grade-level",
 }  # fmt: skip
-BASELINE_TO_TARGET = re.compile(r"\bfrom\b.+\bto\b|\d.*(?:->|→|\bto\b).*\d|\bbaseline\b", re.I)
+FROM_TO = re.compile(r"\bfrom\b.*?\bto\b|\bbaseline\b", re.I)
+TOWARDS = re.compile(r"->|→|\bto\b", re.I)
 
 VAGUE_PHRASES = ("do better", "get better", "be better", "work on", "try to", "try harder", "focus on")
 VAGUE_VERBS = {"improve", "increase", "enhance", "better", "grow", "boost", "strengthen", "develop"}
@@ -95,7 +97,8 @@ def check_measurable(text: str, _ctx: CheckContext) -> Check:
     has_measure = bool(NUMBER.search(text) or "%" in text or ws & NUMBER_WORDS or ws & MEASURE_WORDS)
     if not has_measure:
         return Check(value=text, tips=(Problem("goals/tips/measurable_none"),))
-    if not BASELINE_TO_TARGET.search(text):
+    baseline_to_target = FROM_TO.search(text) or (len(NUMBERS.findall(text)) >= 2 and TOWARDS.search(text))
+    if not baseline_to_target:
         return Check(value=text, tips=(Problem("goals/tips/measurable_baseline"),))
     return Check(value=text)
 
@@ -114,7 +117,7 @@ def check_results(text: str, _ctx: CheckContext) -> Check:
     ws = set(words(text))
     if len(ws) < 3:
         return Check(value=text, tips=(Problem("goals/tips/results_short"),))
-    if ws & ACTIVITY_ONLY and not ws & RESULT_WORDS and not NUMBER.search(text):
+    if ws & ACTIVITY_ONLY and not ws & RESULT_WORDS:
         return Check(value=text, tips=(Problem("goals/tips/results_activity"),))
     return Check(value=text)
 

@@ -36,7 +36,7 @@ class GoalCommands:
         words = args.split()
         verb = words[0].lower() if words else "new"
         if verb in ("new", "start"):
-            return self.new(repos, key, now)
+            return self.new(repos, person, key, now)
         if verb == "list":
             goals = [goal_summary(g) for g in repos.goals.of_person(person.id)]
             return Reply(messages=[Outbound(template="goals/list", context={"goals": goals})])
@@ -51,7 +51,7 @@ class GoalCommands:
                 return Reply(messages=[Outbound(template="goals/errors/not_found", context={"goal_id": goal_id})])
             if verb == "show":
                 return Reply(messages=[self.show(goal)])
-            return self.edit(repos, key, goal, now)
+            return self.edit(repos, person, key, goal, now)
         return Reply(messages=[Outbound(template=USAGE, context={"unknown": args.strip()[:60]})])
 
     def show(self, goal: Goal) -> Outbound:
@@ -64,31 +64,37 @@ class GoalCommands:
         )
         return Outbound(template="goals/show", context=context)
 
-    def new(self, repos: Repos, key: ConversationKey, now: datetime) -> Reply:
-        if self._busy(repos, key):
-            return self._already_open(repos, key)
-        reply = self.bot.start(repos, key, GoalCoach.name, State(step="goal_type"), now)
-        return Reply(messages=[Outbound(template="goals/intro"), *reply.messages],
-                     conversation_id=reply.conversation_id, new_thread=key.thread is None)  # fmt: skip
+    def new(self, repos: Repos, person: Person, key: ConversationKey, now: datetime) -> Reply:
+        return self._open(repos, person, key, State(step="goal_type"), Outbound(template="goals/intro"), now)
 
-    def edit(self, repos: Repos, key: ConversationKey, goal: Goal, now: datetime) -> Reply:
-        if self._busy(repos, key):
-            return self._already_open(repos, key)
-        state = state_from_goal(goal)
-        reply = self.bot.start(repos, key, GoalCoach.name, state, now)
+    def edit(self, repos: Repos, person: Person, key: ConversationKey, goal: Goal, now: datetime) -> Reply:
         intro = Outbound(template="goals/reopened", context={"goal_id": goal.id, "status": goal.status})
-        return Reply(messages=[intro, *reply.messages], conversation_id=reply.conversation_id,
+        return self._open(repos, person, key, state_from_goal(goal), intro, now)
+
+    def _open(
+        self, repos: Repos, person: Person, key: ConversationKey, state: State, intro: Outbound, now: datetime
+    ) -> Reply:
+        busy, notices = self._make_room(repos, person, key, now)
+        if busy:
+            return self._already_open(repos, key)
+        reply = self.bot.start(repos, key, GoalCoach.name, state, now)
+        return Reply(messages=[*notices, intro, *reply.messages], conversation_id=reply.conversation_id,
                      new_thread=key.thread is None)  # fmt: skip
 
-    def _busy(self, repos: Repos, key: ConversationKey) -> bool:
-        """In the terminal there is one conversation at a time; in a chat app each gets its own thread."""
+    def _make_room(self, repos: Repos, person: Person, key: ConversationKey, now: datetime) -> tuple[bool, list]:
+        """Whether another conversation is in the way, and any notice from setting an idle one aside.
+
+        In the terminal there is one conversation at a time; in a chat app each gets its own thread.
+        """
         open_one = repos.conversations.open_for(key)
         if open_one is None:
-            return False
+            return False, []
         if key.platform != "console" and key.thread is None:
-            open_one.status = "replaced"  # a thread that was never opened; start afresh
-            return False
-        return True
+            open_one.status = "replaced"  # its thread was never opened; start afresh
+            return False, []
+        if open_one.expires_at <= now:
+            return False, self.bot.expire_conversation(repos, person, open_one, now)
+        return True, []
 
     def _already_open(self, repos: Repos, key: ConversationKey) -> Reply:
         conversation = repos.conversations.open_for(key)

@@ -46,7 +46,7 @@ def _year_for(month: int, day: int, today: date) -> int:
     """With no year given, take the next time that month and day comes round."""
     year = today.year
     last = calendar.monthrange(year, month)[1]
-    if date(year, month, min(day, last)) < today:
+    if date(year, month, max(1, min(day, last))) < today:
         year += 1
     return year
 

@@ -78,6 +78,11 @@ class GoalCoach(Flow):
             return self._recheck_benchmarks(state, ctx)
         if state.step == "review":
             if value == "save":
+                missing = self.first_missing(state)
+                if missing is not None:
+                    state.revising = True
+                    state.step = missing
+                    return Turn(state, [Outbound(template="engine/still_needed"), self.ask(state, missing)])
                 return Turn(state, [], Finish("saved", []))
             if value == "cancel":
                 return Turn(state, [], self.on_cancel(state))
@@ -97,7 +102,7 @@ class GoalCoach(Flow):
         return None
 
     def on_cancel(self, state: State) -> Finish:
-        template = "goals/edit_cancelled" if state.extra.get("goal_status") == "saved" else "goals/cancelled"
+        template = "goals/edit_cancelled" if state.extra.get("goal_id") else "goals/cancelled"
         return Finish("cancelled", [Outbound(template=template, context={"goal_id": state.extra.get("goal_id")})])
 
     # -- effects on storage ----------------------------------------------------------------------------
@@ -147,7 +152,7 @@ def state_from_goal(goal: Goal) -> State:
     if goal.alignment is None and goal.status == "saved":
         answers["alignment"] = None
     order = [s.name for s in GoalCoach.steps if s.name not in ("review", "revise_pick")]
-    missing = [name for name in order if name not in answers and name != "alignment"]
+    missing = [name for name in order if name not in answers]
     step = missing[0] if missing else "review"
     history = order[: order.index(step)] if step in order else order
     return State(step=step, answers=answers, history=history, extra={"goal_id": goal.id, "goal_status": goal.status})
