@@ -506,8 +506,9 @@ def render_section(
   threads{default}) on 127.0.0.1, its Web API calls going to a FakeSlackAPI in that process{api_note}.
   growthbot: `build_slack_app` on a fresh SQLite file migrated by `bot.app.build`. Bare Bolt: `slack_bolt.App`
   with the same signing secret and client, a `/goal` listener that only calls `ack()` and a no-op `message`
-  listener. Both use Bolt's defaults (`process_before_response=False`, a {executor_threads}-thread listener
-  executor), as `build_slack_app` does.
+  listener, with Bolt's defaults (`process_before_response=False`: the listener, its `ack()` included, runs on the
+  listener executor). growthbot acks in the request thread (`process_before_response=True`, ack-only listeners) and
+  does the work in lazy listeners on a {executor_threads}-thread executor (`LISTENER_THREADS`).
 - **Clients:** the parent process; at each level, that many threads share {args.requests} requests per app and
   kind, each thread using {connections} and sending its next request as soon as the previous one
   is answered (closed loop). Warm-up first ({args.warmup} requests per app and kind, not counted). The
