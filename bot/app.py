@@ -20,6 +20,7 @@ class Runtime:
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" on every start is noise
 
 
 def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Runtime:

@@ -59,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
         text = as_json(rows) if args.format == "json" else as_csv(rows)
         if args.out:
             args.out.write_text(text, encoding="utf-8")
-            print(f"Wrote {len(rows)} goals to {args.out}", file=sys.stderr)
+            print(f"Wrote {len(rows)} goal{'' if len(rows) == 1 else 's'} to {args.out}", file=sys.stderr)
         else:
             sys.stdout.write(text)
         return 0
