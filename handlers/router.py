@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from handlers.engine import CheckContext, Flow, State
@@ -25,6 +26,7 @@ from storage.unit_of_work import ConversationKey, Repos, unit_of_work
 
 log = logging.getLogger(__name__)
 
+UNBOUND_GRACE = timedelta(minutes=5)
 EVENT_MEMORY = timedelta(days=7)  # Slack retries for minutes and Teams for hours; a week is ample
 CLOSED_TEMPLATES = {
     "saved": "engine/closed_saved",
@@ -70,8 +72,8 @@ class Bot:
             for _attempt in range(3):
                 try:
                     return self._handle(inbound)
-                except StaleDataError:
-                    log.info("conversation changed under us; retrying %s", inbound.event_key)
+                except (StaleDataError, IntegrityError):
+                    log.info("a concurrent write got there first; retrying %s", inbound.event_key, exc_info=True)
             raise RuntimeError("conversation kept changing during three attempts")
         except Exception:
             ref = secrets.token_hex(3).upper()
@@ -89,6 +91,7 @@ class Bot:
                 return
             except StaleDataError:
                 log.info("conversation %s changed while binding its thread; reading it again", conversation_id)
+        log.warning("gave up binding conversation %s to thread %s", conversation_id, thread)
 
     def housekeep(self) -> list[Delivery]:
         """Periodic upkeep: set aside idle drafts and forget event ids no platform will redeliver."""
@@ -151,7 +154,7 @@ class Bot:
     def _answer(self, repos: Repos, person: Person, key: ConversationKey, inbound: Inbound, now: datetime) -> Reply:
         conversation = repos.conversations.open_for(key)
         if conversation is None and key.thread is not None:
-            conversation = self._claim_unbound(repos, key)
+            conversation = self._claim_unbound(repos, key, now)
         if conversation is None:
             return Reply(messages=[self._no_conversation(repos, key, inbound)])
         flow = self.flows[conversation.flow]
@@ -171,11 +174,17 @@ class Bot:
         repos.conversations.flush()
         return Reply(messages=messages, conversation_id=conversation.id)
 
-    def _claim_unbound(self, repos: Repos, key: ConversationKey) -> Conversation | None:
-        """A reply can beat `bind_thread` (the thread root was just posted): adopt the unbound conversation."""
+    def _claim_unbound(self, repos: Repos, key: ConversationKey, now: datetime) -> Conversation | None:
+        """A reply can beat `bind_thread` (the thread root was just posted): adopt the unbound conversation.
+
+        Only for a thread with no history, within minutes of the start, so an old thread never takes it over.
+        """
+        if repos.conversations.latest_closed_for(key) is not None:
+            return None
         conversation = repos.conversations.open_for(replace(key, thread=None))
-        if conversation is not None:
-            conversation.thread = key.thread
+        if conversation is None or now - conversation.created_at > UNBOUND_GRACE:
+            return None
+        conversation.thread = key.thread
         return conversation
 
     def _no_conversation(self, repos: Repos, key: ConversationKey, inbound: Inbound) -> Outbound:

@@ -23,7 +23,6 @@ class Format:
     name: str
     escape: Callable[[str], str]
     strong: Callable[[str], str]
-    code: Callable[[str], str]
 
 
 def _plain(text: str) -> str:
@@ -35,8 +34,8 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-PLAIN = Format("plain", escape=_plain, strong=_plain, code=_plain)
-MRKDWN = Format("mrkdwn", escape=escape_mrkdwn, strong=lambda s: f"*{s}*", code=lambda s: f"`{s}`")
+PLAIN = Format("plain", escape=_plain, strong=_plain)
+MRKDWN = Format("mrkdwn", escape=escape_mrkdwn, strong=lambda s: f"*{s}*")
 
 
 @cache
@@ -56,7 +55,6 @@ def environment(fmt: Format) -> Environment:
         autoescape=False,
     )
     env.filters["strong"] = lambda v: Markup(fmt.strong(fmt.escape(str(v))))
-    env.filters["code"] = lambda v: Markup(fmt.code(fmt.escape(str(v))))
     return env
 
 

@@ -119,7 +119,7 @@ def test_console_dialog_then_export(tmp_path: Path, dates: dict[str, date]) -> N
     out_file = tmp_path / "goals.csv"
     written = run_bot(tmp_path, "export", "goals", "--format", "csv", "--out", str(out_file))
     assert written.stdout == ""
-    assert f"Wrote 1 goals to {out_file}" in written.stderr
+    assert f"Wrote 1 goal to {out_file}" in written.stderr
     with out_file.open(encoding="utf-8", newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert len(rows) == 1

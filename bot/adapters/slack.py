@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -29,7 +30,7 @@ from waitress.server import BaseWSGIServer, MultiSocketServer
 
 import prompts
 from bot.app import Runtime
-from bot.render.slack import CHOICE_ACTION_PREFIX, parse_choice, render_slack
+from bot.render.slack import CHOICE_ACTION_PREFIX, parse_choice, plain_text, render_slack
 from handlers.messages import Inbound, Outbound, Reply
 from handlers.router import Bot, Delivery
 from scheduling.background import start_periodic
@@ -37,6 +38,7 @@ from scheduling.background import start_periodic
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 HOUSEKEEPING = timedelta(minutes=15)
+MAX_BODY_BYTES = 1_000_000  # Slack payloads are kilobytes; refuse huge bodies before Bolt reads them
 log = logging.getLogger(__name__)
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
@@ -58,8 +60,23 @@ def web_client(token: str, base_url: str) -> WebClient:
     )
 
 
+# Message subtypes that are still a person typing: a plain reply, one also sent to the channel, /me, a file.
+PERSON_SUBTYPES = (None, "thread_broadcast", "me_message", "file_share")
+
+
 def acknowledge(ack: Ack) -> None:
     ack()
+
+
+def team_of(body: dict[str, Any]) -> str:
+    """The workspace of any payload kind, read the same way for commands, events and clicks."""
+    return str(
+        body.get("team_id")
+        or (body.get("team") or {}).get("id")
+        or body.get("enterprise_id")
+        or (body.get("enterprise") or {}).get("id")
+        or ""
+    )
 
 
 class SlackAdapter:
@@ -84,13 +101,21 @@ class SlackAdapter:
 
     def on_goal_command(self, body: dict[str, Any], respond: Respond) -> None:
         """Coach in a DM thread; list/show answer privately where they were asked."""
+        try:
+            self._goal_command(body, respond)
+        except Exception:
+            ref = secrets.token_hex(3).upper()
+            log.exception("/goal failed before or after the bot answered (ref %s)", ref)
+            respond(text=prompts.render("errors/unexpected", {"ref": ref}, prompts.MRKDWN), response_type="ephemeral")
+
+    def _goal_command(self, body: dict[str, Any], respond: Respond) -> None:
         user = body["user_id"]
         in_dm = body.get("channel_name") == "directmessage" or str(body.get("channel_id", "")).startswith("D")
         dm = self.client.conversations_open(users=user)["channel"]["id"]
         reply = self.bot.handle(
             Inbound(
                 platform=PLATFORM,
-                workspace=body.get("team_id", ""),
+                workspace=team_of(body),
                 user_id=user,
                 user_name=body.get("user_name", ""),
                 time_zone=self.time_zone(user),
@@ -112,7 +137,7 @@ class SlackAdapter:
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """A reply in a DM thread answers that thread's conversation."""
-        from_person = event.get("user") and not event.get("bot_id") and not event.get("subtype")
+        from_person = event.get("user") and not event.get("bot_id") and event.get("subtype") in PERSON_SUBTYPES
         if event.get("channel_type") != "im" or not from_person:
             return
         channel = event["channel"]
@@ -123,12 +148,12 @@ class SlackAdapter:
         reply = self.bot.handle(
             Inbound(
                 platform=PLATFORM,
-                workspace=body.get("team_id") or event.get("team", ""),
+                workspace=team_of(body),
                 user_id=event["user"],
                 time_zone=self.time_zone(event["user"]),
                 channel=channel,
                 thread=thread,
-                text=event.get("text", ""),
+                text=plain_text(event.get("text", "")),
                 event_key=f"event:{body['event_id']}" if body.get("event_id") else None,
             )
         )
@@ -146,7 +171,7 @@ class SlackAdapter:
         reply = self.bot.handle(
             Inbound(
                 platform=PLATFORM,
-                workspace=(body.get("team") or {}).get("id", ""),
+                workspace=team_of(body),
                 user_id=user,
                 time_zone=self.time_zone(user),
                 channel=channel,
@@ -165,7 +190,7 @@ class SlackAdapter:
         messages = list(reply.messages)
         if reply.new_thread and messages:
             root = [render_slack(m) for m in messages]
-            posted = self.client.chat_postMessage(
+            posted = self.client.chat_postMessage(  # a failure reaches the listener's apology
                 channel=channel,
                 text="\n\n".join(part["text"] for part in root),
                 blocks=[block for part in root for block in part["blocks"]],
@@ -241,7 +266,9 @@ def wsgi_app(app: App) -> WSGIApp:
 
 def make_server(app: WSGIApp, host: str, port: int, threads: int) -> BaseWSGIServer | MultiSocketServer:
     """A waitress server (production-grade, pure Python); port 0 picks a free port, for tests."""
-    return create_server(app, host=host, port=port, threads=threads, ident="growthbot")
+    return create_server(
+        app, host=host, port=port, threads=threads, ident="growthbot", max_request_body_size=MAX_BODY_BYTES
+    )
 
 
 def serve(runtime: Runtime, host: str, port: int) -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import prompts
@@ -35,6 +36,29 @@ def render_slack(message: Outbound) -> dict[str, Any]:
             }
         )
     return {"text": text, "blocks": blocks}
+
+
+_LINK = re.compile(r"<([^<>|]*)(?:\|([^<>]*))?>")
+
+
+def plain_text(text: str) -> str:
+    """What the person typed, from Slack's wire format: links and mentions as shown, entities undone.
+
+    Stored answers must read the same in an export or the terminal, and escaping happens again on the way out.
+    """
+
+    def shown(match: re.Match[str]) -> str:
+        target, label = match.group(1), match.group(2)
+        if label:
+            return label
+        if target.startswith(("@", "#")):
+            return target
+        if target.startswith("!"):
+            return "@" + target[1:]
+        return target
+
+    text = _LINK.sub(shown, text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def split_for_blocks(text: str, limit: int = SECTION_LIMIT) -> list[str]:

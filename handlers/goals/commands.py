@@ -107,4 +107,4 @@ class GoalCommands:
 
 def _number(text: str) -> int | None:
     text = text.strip().lstrip("#")
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    return int(text) if text.isdecimal() and text.isascii() and len(text) < 10 else None

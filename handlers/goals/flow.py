@@ -121,8 +121,11 @@ class GoalCoach(Flow):
     def expire(self, repos: Repos, person: Person, state: State, now: datetime) -> Finish:
         """An idle draft is set aside as a draft goal, so nothing typed is lost."""
         goal_id = state.extra.get("goal_id")
-        if state.extra.get("goal_status") == "saved":
+        current = repos.goals.get_for(person.id, goal_id) if goal_id else None
+        if current is not None and current.status == "saved":  # read now: another thread may have saved it
             return Finish("expired", [Outbound(template="goals/edit_expired", context={"goal_id": goal_id})], goal_id)
+        if state.pending:  # an answer that drew a coaching note was still typed by the person
+            state.answers.setdefault(state.pending["step"], state.pending["value"])
         if not state.answers:
             return Finish("expired", [Outbound(template="goals/draft_empty_expired")])
         goal = self.store(repos, person, state, "draft", now)

@@ -170,17 +170,23 @@ def test_stale_timestamp_is_rejected(rig: SlackRig) -> None:
 def test_user_text_echoed_back_cannot_ping_or_link(rig: SlackRig) -> None:
     thread = start_goal(rig)
     answer(rig, thread, "1")
-    for text in GOOD_ANSWERS[:1]:
-        answer(rig, thread, text)
-    answer(rig, thread, "<!channel> my <@U999> students & <https://evil.example|click> will read fluently")
+    answer(rig, thread, GOOD_ANSWERS[0])
+    # On the wire: a real @channel mention, a user mention, a link, and the literal text "<!here> & <@U1>"
+    # that a person typed (Slack sends typed <, > and & as entities).
+    wire = "<!channel> my <@U999> students <https://evil.example|click> &lt;!here&gt; &amp; &lt;@U1&gt; will read"
+    answer(rig, thread, wire)
     for text in GOOD_ANSWERS[2:]:
         answer(rig, thread, text)
     review = rig.api.posts()[-1]
     assert "Here is your draft" in review["text"]
-    assert "<!channel>" not in review["text"] and "<@U999>" not in review["text"]
-    assert "&lt;!channel&gt;" in review["text"] and "&lt;@U999&gt;" in review["text"]
-    assert "&amp;" in review["text"] and "<https://" not in review["text"]
-    assert "<!channel>" not in json.dumps(review["blocks"])
+    shown = review["text"] + json.dumps(review["blocks"])
+    for live in ("<!channel>", "<!here>", "<@U999>", "<@U1>", "<https://"):
+        assert live not in shown
+    assert "&lt;!here&gt; &amp; &lt;@U1&gt;" in review["text"]  # the typed text, shown as typed
+    rig.slack.click(TEACHER, review, 0)
+    rig.api.wait_for(lambda calls: any("Saved as goal" in c.params.get("text", "") for c in calls))
+    stored = goal_rows(rig.runtime.db)[0]["specific"]
+    assert stored == "@channel my @U999 students click <!here> & <@U1> will read"  # readable in exports
 
 
 def test_rate_limited_post_is_retried_after_retry_after(rig: SlackRig) -> None:
@@ -237,3 +243,19 @@ def test_healthz(rig: SlackRig) -> None:
     connection.request("GET", "/healthz")
     response = connection.getresponse()
     assert response.status == 200 and response.read() == b"ok\n"
+
+
+def test_a_reply_also_sent_to_the_channel_still_answers(rig: SlackRig) -> None:
+    thread = start_goal(rig)
+    before = len(rig.api.posts())
+    rig.slack.dm_reply(TEACHER, "2", thread, subtype="thread_broadcast")
+    reply = rig.api.wait_posts(before + 1)[-1]
+    assert "Step 2 of 9" in reply["text"]
+
+
+def test_when_slack_fails_to_open_the_dm_the_person_gets_an_apology(rig: SlackRig) -> None:
+    rig.api.fail_next("conversations.open", 400)
+    rig.slack.command(TEACHER, response_url=rig.api.respond_url)
+    calls = rig.api.wait_for(lambda calls: any(c.method == "respond" for c in calls))
+    [apology] = [c.params for c in calls if c.method == "respond"]
+    assert "went wrong" in apology["text"] and apology["response_type"] == "ephemeral"

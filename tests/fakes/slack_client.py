@@ -67,7 +67,13 @@ class SlackSender:
         return self.send(urlencode(form), "application/x-www-form-urlencoded", **kw)
 
     def dm_reply(
-        self, user: str, text: str, thread: str | None, event_id: str | None = None, **kw: Any
+        self,
+        user: str,
+        text: str,
+        thread: str | None,
+        event_id: str | None = None,
+        subtype: str | None = None,
+        **kw: Any,
     ) -> tuple[int, str]:
         event: dict[str, Any] = {
             "type": "message",
@@ -79,6 +85,8 @@ class SlackSender:
         }
         if thread is not None:
             event["thread_ts"] = thread
+        if subtype is not None:
+            event["subtype"] = subtype
         body = {
             "token": "x",
             "team_id": self.team,
