@@ -182,7 +182,9 @@ class Bot:
         if repos.conversations.latest_closed_for(key) is not None:
             return None
         conversation = repos.conversations.open_for(replace(key, thread=None))
-        if conversation is None or now - conversation.created_at > UNBOUND_GRACE:
+        if conversation is None:  # bind_thread may have committed between our two reads
+            return repos.conversations.open_for(key)
+        if now - conversation.created_at > UNBOUND_GRACE:
             return None
         conversation.thread = key.thread
         return conversation
