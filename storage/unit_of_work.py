@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session
 
 from storage.database import Database
 from storage.models import Conversation, Goal, Person, ProcessedEvent, Workspace
+from storage.org import Calendars, Schools
+from storage.scheduling import Outbox, Schedules
 
 
 class Workspaces:
@@ -203,6 +205,10 @@ class Repos:
     goals: Goals = field(init=False)
     conversations: Conversations = field(init=False)
     events: Events = field(init=False)
+    schools: Schools = field(init=False)
+    calendars: Calendars = field(init=False)
+    schedules: Schedules = field(init=False)
+    outbox: Outbox = field(init=False)
 
     def __post_init__(self) -> None:
         self.workspaces = Workspaces(self.session)
@@ -210,6 +216,10 @@ class Repos:
         self.goals = Goals(self.session)
         self.conversations = Conversations(self.session)
         self.events = Events(self.session)
+        self.schools = Schools(self.session)
+        self.calendars = Calendars(self.session)
+        self.schedules = Schedules(self.session)
+        self.outbox = Outbox(self.session)
 
 
 @contextmanager

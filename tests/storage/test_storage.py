@@ -18,7 +18,19 @@ from storage.types import UTCDateTime
 from storage.unit_of_work import ConversationKey, unit_of_work
 from tests.conftest import NOW
 
-TABLES = {"workspaces", "people", "goals", "conversations", "processed_events"}
+TABLES = {
+    "workspaces",
+    "people",
+    "goals",
+    "conversations",
+    "processed_events",
+    "schools",
+    "school_years",
+    "closed_days",
+    "schedules",
+    "outbox",
+    "observations",
+}
 
 
 def table_names(db: Database) -> set[str]:

@@ -1,0 +1,179 @@
+"""Repositories for durable schedules and the outbox.
+
+On PostgreSQL due rows are locked with `FOR UPDATE SKIP LOCKED`, so several tickers share the work
+without waiting on each other; SQLite has one writer at a time and ignores the clause.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from storage.models import OutboxMessage, Schedule
+
+
+class Schedules:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(
+        self,
+        *,
+        workspace_id: int,
+        kind: str,
+        owner_id: int | None,
+        subject: str,
+        payload: dict[str, Any],
+        time_zone: str,
+        starts_at: datetime,
+        next_run_at: datetime | None,
+        now: datetime,
+        rrule: str | None = None,
+    ) -> Schedule:
+        schedule = Schedule(
+            workspace_id=workspace_id,
+            kind=kind,
+            owner_id=owner_id,
+            subject=subject,
+            payload=payload,
+            time_zone=time_zone,
+            starts_at=starts_at,
+            rrule=rrule,
+            next_run_at=next_run_at,
+            status="active" if next_run_at is not None else "done",
+            paused=False,
+            created_at=now,
+            updated_at=now,
+        )
+        self.session.add(schedule)
+        self.session.flush()
+        return schedule
+
+    def lock_due(self, now: datetime, limit: int) -> list[Schedule]:
+        """Due, active, unpaused schedules, oldest first, locked for this transaction only."""
+        return list(
+            self.session.scalars(
+                select(Schedule)
+                .where(Schedule.status == "active", Schedule.next_run_at <= now, Schedule.paused.is_(False))
+                .order_by(Schedule.next_run_at)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+
+    def for_subject(self, subject: str) -> list[Schedule]:
+        return list(self.session.scalars(select(Schedule).where(Schedule.subject == subject).order_by(Schedule.id)))
+
+    def cancel_subject(self, subject: str, now: datetime) -> int:
+        """Stop every schedule about `subject` (an observation that was cancelled or moved)."""
+        result = self.session.execute(
+            update(Schedule)
+            .where(Schedule.subject == subject, Schedule.status == "active")
+            .values(status="cancelled", next_run_at=None, updated_at=now)
+        )
+        return result.rowcount  # type: ignore[attr-defined]
+
+    def count_active(self) -> int:
+        return self.session.scalar(select(func.count()).where(Schedule.status == "active")) or 0
+
+
+class Outbox:
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def enqueue(
+        self,
+        *,
+        key: str,
+        kind: str,
+        recipient_id: int,
+        payload: dict[str, Any],
+        due_at: datetime,
+        now: datetime,
+        schedule_id: int | None = None,
+    ) -> bool:
+        """Write one message unless its key exists; False means it was already written (a repeat)."""
+        values = {
+            "idempotency_key": key[:255],
+            "kind": kind,
+            "schedule_id": schedule_id,
+            "recipient_id": recipient_id,
+            "payload": payload,
+            "due_at": due_at,
+            "deliver_after": due_at,
+            "status": "pending",
+            "attempts": 0,
+            "created_at": now,
+        }
+        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(OutboxMessage).values(values).on_conflict_do_nothing().returning(OutboxMessage.id)
+        return self.session.execute(stmt).first() is not None
+
+    def lock_ready(self, now: datetime, limit: int) -> list[OutboxMessage]:
+        """Pending rows whose time has come and that nobody holds a live lease on, locked for this transaction."""
+        return list(
+            self.session.scalars(
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == "pending",
+                    OutboxMessage.deliver_after <= now,
+                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until < now),
+                )
+                .order_by(OutboxMessage.deliver_after, OutboxMessage.id)
+                .limit(limit)
+                .with_for_update(skip_locked=True)
+            )
+        )
+
+    def get(self, message_id: int) -> OutboxMessage | None:
+        return self.session.get(OutboxMessage, message_id)
+
+    def mark_sent(self, message_id: int, worker: str, now: datetime) -> bool:
+        """Record a send; False if another worker's lease had taken the row over meanwhile."""
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+            .values(status="sent", sent_at=now, lease_until=None, last_error=None)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    def release(self, message_id: int, worker: str, retry_at: datetime, error: str, give_up: bool) -> None:
+        """A failed send: try again at `retry_at`, or stop trying and mark it failed."""
+        self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == message_id, OutboxMessage.claimed_by == worker)
+            .values(
+                status="failed" if give_up else "pending",
+                deliver_after=retry_at,
+                lease_until=None,
+                claimed_by=None,
+                last_error=error[:2000],
+            )
+        )
+
+    def pending_for(self, recipient_id: int) -> list[OutboxMessage]:
+        return list(
+            self.session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.recipient_id == recipient_id, OutboxMessage.status == "pending")
+                .order_by(OutboxMessage.deliver_after)
+            )
+        )
+
+    def count_by_status(self) -> dict[str, int]:
+        rows = self.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
+        return {status: count for status, count in rows}
+
+    def cancel_where_key_starts(self, prefix: str) -> int:
+        """Drop pending messages of something that no longer happens (a cancelled observation)."""
+        result = self.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.idempotency_key.startswith(prefix), OutboxMessage.status == "pending")
+            .values(status="cancelled")
+        )
+        return result.rowcount  # type: ignore[attr-defined]
+
