@@ -28,6 +28,9 @@ class FakeSlackAPI:
         self._lock = threading.Lock()
         self._ts = 1700000000.000100
         self._faults: dict[str, list[tuple[int, dict[str, str]]]] = {}
+        self.emails: dict[str, str] = {}  # users.lookupByEmail: address -> user id
+        self.zones: dict[str, str] = {}  # users.info: user id -> tz, when not the default `tz`
+        self.uploads: dict[str, bytes] = {}  # file id -> bytes uploaded through files_upload_v2
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -36,6 +39,13 @@ class FakeSlackAPI:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
+                if self.path.startswith("/upload/"):
+                    api._store_upload(self.path.rsplit("/", 1)[-1], self.rfile.read(length))
+                    self.send_response(200)
+                    self.send_header("Content-Length", "2")
+                    self.end_headers()
+                    self.wfile.write(b"OK")
+                    return
                 raw = self.rfile.read(length).decode()
                 if "json" in (self.headers.get("Content-Type") or ""):
                     params = json.loads(raw or "{}")
@@ -90,13 +100,31 @@ class FakeSlackAPI:
             if method == "conversations.open":
                 return 200, {}, {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))}}
             if method == "users.info":
-                return 200, {}, {"ok": True, "user": {"id": params.get("user"), "tz": self.tz}}
+                user = params.get("user")
+                return 200, {}, {"ok": True, "user": {"id": user, "tz": self.zones.get(str(user), self.tz)}}
+            if method == "users.lookupByEmail":
+                user_id = self.emails.get(str(params.get("email", "")).lower())
+                if user_id is None:
+                    return 200, {}, {"ok": False, "error": "users_not_found"}
+                return 200, {}, {"ok": True, "user": {"id": user_id, "tz": self.zones.get(user_id, self.tz)}}
+            if method == "files.getUploadURLExternal":
+                file_id = f"F{len(self.uploads) + len(self.calls)}"
+                base = self.url.rsplit("/api/", 1)[0]
+                return 200, {}, {"ok": True, "upload_url": f"{base}/upload/{file_id}", "file_id": file_id}
+            if method == "files.completeUploadExternal":
+                files = params.get("files")
+                files = json.loads(files) if isinstance(files, str) else files
+                return 200, {}, {"ok": True, "files": [{"id": f["id"], "title": f.get("title", "")} for f in files]}
             if method == "chat.postMessage":
                 self._ts += 1
                 ts = f"{self._ts:.6f}"
                 params["ts"] = ts  # so tests can click buttons of this message
                 return 200, {}, {"ok": True, "channel": params.get("channel"), "ts": ts, "message": {"ts": ts}}
             return 200, {}, {"ok": True}
+
+    def _store_upload(self, file_id: str, content: bytes) -> None:
+        with self._lock:
+            self.uploads[file_id] = content
 
     # -- reading what happened -----------------------------------------------------------------------
 
