@@ -4,11 +4,19 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
+
+from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.settings import Settings
 from handlers.router import Bot
+from scheduling.background import start_periodic
 from scheduling.clock import Clock, SystemClock
+from scheduling.kinds import Kinds
+from scheduling.tick import QuietHours, Sender, Ticker
 from storage.database import Database, connect, upgrade
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -16,11 +24,43 @@ class Runtime:
     settings: Settings
     db: Database
     bot: Bot
+    clock: Clock
+    kinds: Kinds
+
+    def ticker(self, senders: dict[str, Sender]) -> Ticker:
+        return Ticker(
+            self.db,
+            self.clock,
+            self.kinds,
+            senders,
+            self.settings.default_timezone,
+            QuietHours(self.settings.quiet_start, self.settings.quiet_end),
+        )
+
+    def start_ticking(self, senders: dict[str, Sender]) -> BackgroundScheduler:
+        """Tick in this process every TICK_SECONDS, on APScheduler's background thread."""
+        ticker = self.ticker(senders)
+        return start_periodic({"tick": ticker.tick}, timedelta(seconds=self.settings.tick_seconds))
 
 
 def configure_logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)  # "Context impl SQLiteImpl" on every start is noise
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)  # one line per tick otherwise
+
+
+def make_kinds(settings: Settings) -> Kinds:
+    return Kinds(
+        grace_overrides={name: timedelta(hours=hours) for name, hours in settings.kind_grace_hours.items()},
+        default_grace=timedelta(hours=settings.grace_hours),
+    )
+
+
+def assemble(settings: Settings, db: Database, clock: Clock) -> Runtime:
+    """The bot and the scheduler's registry of kinds on a database that is ready."""
+    kinds = make_kinds(settings)
+    bot = Bot(db, clock, settings.default_timezone, settings.draft_idle_days)
+    return Runtime(settings=settings, db=db, bot=bot, clock=clock, kinds=kinds)
 
 
 def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Runtime:
@@ -28,5 +68,4 @@ def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) 
     db = connect(settings.database_url)
     if migrate:
         upgrade(db)
-    bot = Bot(db, clock or SystemClock(), settings.default_timezone, settings.draft_idle_days)
-    return Runtime(settings=settings, db=db, bot=bot)
+    return assemble(settings, db, clock or SystemClock())

@@ -1,4 +1,4 @@
-"""`growthbot` on the command line: console, serve, socket, db upgrade, export."""
+"""`growthbot` on the command line: console, serve, socket, worker, db upgrade, export."""
 
 from __future__ import annotations
 
@@ -24,6 +24,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("socket", help="connect to Slack over Socket Mode (for development)")
 
+    worker = commands.add_parser("worker", help="run only the scheduler's tick and deliveries (for scale-out)")
+    worker.add_argument("--once", action="store_true", help="tick once and exit")
+
     db = commands.add_parser("db", help="database maintenance")
     db_commands = db.add_subparsers(dest="db_command", required=True)
     db_commands.add_parser("upgrade", help="create or migrate the schema to the latest version")
@@ -46,11 +49,18 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     runtime = build(settings)
     if args.command == "console":
-        from bot.adapters.console import run_console
+        from bot.adapters.console import PLATFORM, ConsoleSender, run_console
 
         user = args.user or getpass.getuser() or "teacher"
         interactive = sys.stdin.isatty()
-        run_console(runtime.bot, user, settings.default_timezone, sys.stdin, sys.stdout, interactive)
+        senders = {PLATFORM: ConsoleSender(sys.stdout, settings.files_dir, user)}
+        background = runtime.start_ticking(senders) if interactive else None
+        try:
+            run_console(runtime.bot, user, settings.default_timezone, sys.stdin, sys.stdout, interactive,
+                        runtime.ticker(senders))  # fmt: skip
+        finally:
+            if background is not None:
+                background.shutdown(wait=False)
         return 0
     if args.command == "export":
         from handlers.export import as_csv, as_json, goal_rows
@@ -65,6 +75,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     from bot.adapters import slack
 
+    if args.command == "worker":
+        return slack.worker(runtime, once=args.once)
     if args.command == "serve":
         host = args.host or settings.host
         port = args.port if args.port is not None else settings.port

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -21,3 +23,14 @@ class Settings(BaseSettings):
     draft_idle_days: int = Field(default=14, ge=1, description="Days before an idle goal draft is set aside.")
     http_threads: int = Field(default=16, ge=1, description="Worker threads of the HTTP server.")
     listener_threads: int = Field(default=16, ge=1, description="Threads doing Slack work after the ack.")
+    tick_seconds: float = Field(default=10, gt=0, description="How often the scheduler ticks.")
+    grace_hours: float = Field(default=6, ge=0, description="A message later than this after downtime is skipped.")
+    kind_grace_hours: dict[str, float] = Field(
+        default_factory=dict, description='Per-kind grace, JSON, e.g. {"observation.feedback_reminder": 24}.'
+    )
+    quiet_start: str = Field(default="07:00", description="Start of the default messaging window (local time).")
+    quiet_end: str = Field(default="18:00", description="End of the default messaging window (local time).")
+    files_dir: Path = Field(default=Path("growthbot-files"), description="Where the terminal writes invites.")
+    notice_school_days: int = Field(default=2, ge=0, description="Notice before an announced observation.")
+    feedback_school_days: int = Field(default=5, ge=1, description="School days to share observation feedback.")
+    rubric_path: Path | None = Field(default=None, description="A district rubric YAML instead of the default.")

@@ -180,6 +180,9 @@ class Schedule(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), doc="The one-off time, or the RRULE's DTSTART.")
     rrule: Mapped[str | None] = mapped_column(Text)
     next_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    occurrence_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), doc="The RRULE occurrence `next_run_at` stands for, before a school-day shift."
+    )
     status: Mapped[str] = mapped_column(String(16), default="active")
     paused: Mapped[bool] = mapped_column(Boolean, default=False)
     snoozed_until: Mapped[datetime | None] = mapped_column(UTCDateTime())

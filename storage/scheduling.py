@@ -33,6 +33,7 @@ class Schedules:
         next_run_at: datetime | None,
         now: datetime,
         rrule: str | None = None,
+        occurrence_at: datetime | None = None,
     ) -> Schedule:
         schedule = Schedule(
             workspace_id=workspace_id,
@@ -44,6 +45,7 @@ class Schedules:
             starts_at=starts_at,
             rrule=rrule,
             next_run_at=next_run_at,
+            occurrence_at=occurrence_at or next_run_at,
             status="active" if next_run_at is not None else "done",
             paused=False,
             created_at=now,

@@ -1,13 +1,22 @@
-"""The terminal as a first-class platform: the same flows, read from stdin and printed to stdout."""
+"""The terminal as a first-class platform: the same flows, read from stdin and printed to stdout.
+
+Everyone in the terminal workspace shares this screen, so a message the scheduler sends to someone else
+(a teacher's observation notice, say) is printed under that person's name, and a calendar invite is
+written to a file.
+"""
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Iterable
-from typing import TextIO
+from pathlib import Path
+from typing import Any, TextIO
 
 from bot.render.plain import render_plain
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, Outbound, Reply
 from handlers.router import Bot
+from scheduling.tick import Recipient, Ticker
 
 PLATFORM = "console"
 WORKSPACE = "local"
@@ -27,18 +36,59 @@ def to_inbound(line: str, user: str, time_zone: str) -> Inbound:
     return Inbound(text=text, **base)
 
 
+class ConsoleSender:
+    """Prints scheduled messages in the terminal and saves their attachments under `files_dir`."""
+
+    def __init__(self, out: TextIO, files_dir: Path, user: str) -> None:
+        self.out = out
+        self.files_dir = files_dir
+        self.user = user
+        self.lock = threading.Lock()
+
+    def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
+        lines = [render_plain(Outbound.model_validate(m)) for m in payload.get("messages", [])]
+        for attachment in payload.get("attachments") or []:
+            self.files_dir.mkdir(parents=True, exist_ok=True)
+            path = self.files_dir / safe_name(attachment["filename"])
+            path.write_text(attachment["content"], encoding="utf-8")
+            lines.append(f"(Calendar invite saved to {path})")
+        who = "you" if recipient.user_id == self.user else (recipient.name or recipient.user_id)
+        with self.lock:
+            self.out.write(f"--- message for {who} ---\n" + "\n\n".join(lines) + "\n\n")
+            self.out.flush()
+
+
+def safe_name(name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", name).strip("-.") or "file"
+
+
 def print_reply(reply: Reply, out: TextIO) -> None:
     for message in reply.messages:
         out.write(render_plain(message) + "\n\n")
     out.flush()
 
 
-def run_console(bot: Bot, user: str, time_zone: str, lines: Iterable[str], out: TextIO, interactive: bool) -> None:
-    """Read lines until end of input or `quit`; each line gets the bot's reply."""
+def run_console(
+    bot: Bot,
+    user: str,
+    time_zone: str,
+    lines: Iterable[str],
+    out: TextIO,
+    interactive: bool,
+    ticker: Ticker | None = None,
+) -> None:
+    """Read lines until end of input or `quit`; each line gets the bot's reply.
+
+    Piped input ticks the scheduler after every line, so a scripted session is repeatable; an interactive
+    one has a background tick (started by the caller) instead.
+    """
     out.write(f"growthbot in the terminal, as {user}. Type /goal to draft a goal, help for more, quit to leave.\n\n")
     for delivery in bot.expire_idle():
         if delivery.user_id == user and delivery.platform == PLATFORM:
             print_reply(Reply(messages=delivery.messages), out)
+    tick = ticker.tick if ticker is not None and not interactive else None
+    if tick:
+        tick()
     if interactive:
         out.write(PROMPT)
         out.flush()
@@ -48,6 +98,8 @@ def run_console(bot: Bot, user: str, time_zone: str, lines: Iterable[str], out: 
         if not interactive:
             out.write(f"{PROMPT}{line.rstrip()}\n")
         print_reply(bot.handle(to_inbound(line, user, time_zone)), out)
+        if tick:
+            tick()
         if interactive:
             out.write(PROMPT)
             out.flush()

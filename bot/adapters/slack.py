@@ -9,6 +9,8 @@ from __future__ import annotations
 import logging
 import re
 import secrets
+import signal
+import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
@@ -34,6 +36,7 @@ from bot.render.slack import CHOICE_ACTION_PREFIX, parse_choice, plain_text, ren
 from handlers.messages import Inbound, Outbound, Reply
 from handlers.router import Bot, Delivery
 from scheduling.background import start_periodic
+from scheduling.tick import Recipient, SendLater
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
@@ -225,6 +228,39 @@ class SlackAdapter:
         return self._zones[user]
 
 
+class SlackSender:
+    """Sends outbox rows as DMs: one row is one post (a message, or a file with the message as its comment).
+
+    The client waits out 429s and retries 5xx itself; what still fails goes back to the outbox for later.
+    """
+
+    def __init__(self, client: WebClient) -> None:
+        self.client = client
+
+    def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
+        if recipient.user_id.startswith("pending:"):
+            raise SendLater(timedelta(hours=1), f"{recipient.user_id} is not matched to a Slack account yet")
+        channel = self.client.conversations_open(users=recipient.user_id)["channel"]["id"]
+        parts = [render_slack(Outbound.model_validate(m)) for m in payload.get("messages", [])]
+        text = "\n\n".join(part["text"] for part in parts)
+        attachments = payload.get("attachments") or []
+        if attachments:
+            self.client.files_upload_v2(
+                channel=channel,
+                initial_comment=text,
+                file_uploads=[
+                    {
+                        "content": a["content"].encode(),
+                        "filename": a["filename"],
+                        "title": a.get("title", a["filename"]),
+                    }
+                    for a in attachments
+                ],
+            )
+            return
+        self.client.chat_postMessage(channel=channel, text=text, blocks=[b for part in parts for b in part["blocks"]])
+
+
 def build_slack_app(runtime: Runtime, client: WebClient | None = None) -> tuple[App, SlackAdapter]:
     settings = runtime.settings
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
@@ -247,8 +283,12 @@ def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
     log.error("Slack listener failed for %s", body.get("type") or body.get("command"), exc_info=error)
 
 
-def start_housekeeping(runtime: Runtime, adapter: SlackAdapter) -> BackgroundScheduler:
-    return start_periodic({"housekeeping": lambda: adapter.deliver_all(runtime.bot.housekeep())}, HOUSEKEEPING)
+def start_background(runtime: Runtime, adapter: SlackAdapter) -> list[BackgroundScheduler]:
+    """Housekeeping every 15 minutes and the scheduler's tick, both in this process."""
+    return [
+        start_periodic({"housekeeping": lambda: adapter.deliver_all(runtime.bot.housekeep())}, HOUSEKEEPING),
+        runtime.start_ticking({PLATFORM: SlackSender(adapter.client)}),
+    ]
 
 
 def wsgi_app(app: App) -> WSGIApp:
@@ -274,14 +314,15 @@ def make_server(app: WSGIApp, host: str, port: int, threads: int) -> BaseWSGISer
 def serve(runtime: Runtime, host: str, port: int) -> int:
     app, adapter = build_slack_app(runtime)
     server = make_server(wsgi_app(app), host, port, runtime.settings.http_threads)
-    scheduler = start_housekeeping(runtime, adapter)
+    schedulers = start_background(runtime, adapter)
     log.info("growthbot listening on http://%s:%s%s", host, port, EVENTS_PATH)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        scheduler.shutdown(wait=False)
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=False)
         server.close()
     return 0
 
@@ -291,9 +332,33 @@ def socket_mode(runtime: Runtime) -> int:
     if runtime.settings.slack_app_token is None:
         raise SystemExit("Set SLACK_APP_TOKEN (an xapp- token with connections:write) for Socket Mode.")
     app, adapter = build_slack_app(runtime)
-    scheduler = start_housekeeping(runtime, adapter)
+    schedulers = start_background(runtime, adapter)
     try:
         SocketModeHandler(app, runtime.settings.slack_app_token.get_secret_value()).start()
     finally:
-        scheduler.shutdown(wait=False)
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=False)
+    return 0
+
+
+def worker(runtime: Runtime, once: bool = False) -> int:
+    """Tick alone, for scale-out: several workers may share one PostgreSQL database."""
+    settings = runtime.settings
+    if settings.slack_bot_token is None:
+        raise SystemExit("Set SLACK_BOT_TOKEN: the worker delivers messages through Slack.")
+    client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    ticker = runtime.ticker({PLATFORM: SlackSender(client)})
+    if once:
+        ticker.tick()
+        return 0
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    scheduler = start_periodic({"tick": ticker.tick}, timedelta(seconds=settings.tick_seconds))
+    log.info("worker %s ticking every %s s", ticker.worker, settings.tick_seconds)
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        scheduler.shutdown(wait=True)
     return 0

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from bot.adapters.slack import build_slack_app, make_server, web_client, wsgi_app
-from bot.app import Runtime
+from bot.app import Runtime, assemble
 from bot.settings import Settings
 from handlers.export import goal_rows
 from handlers.router import Bot
@@ -43,7 +43,7 @@ def rig(db, bot: Bot) -> Iterator[SlackRig]:
             slack_signing_secret=SIGNING_SECRET,
             slack_api_url=api.url,
         )
-        runtime = Runtime(settings=settings, db=db, bot=bot)
+        runtime = assemble(settings, db, bot.clock)
         client = web_client("xoxb-test", api.url)
         app, _adapter = build_slack_app(runtime, client)
         server = make_server(wsgi_app(app), "127.0.0.1", 0, threads=4)

@@ -88,6 +88,7 @@ def upgrade() -> None:
         sa.Column("starts_at", storage.types.UTCDateTime(timezone=True), nullable=False),
         sa.Column("rrule", sa.Text(), nullable=True),
         sa.Column("next_run_at", storage.types.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("occurrence_at", storage.types.UTCDateTime(timezone=True), nullable=True),
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("paused", sa.Boolean(), nullable=False),
         sa.Column("snoozed_until", storage.types.UTCDateTime(timezone=True), nullable=True),
