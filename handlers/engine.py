@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -40,8 +40,15 @@ class Check:
 
 @dataclass(frozen=True)
 class CheckContext:
+    """What a check may know besides the text: today, earlier answers, and what its flow looked up.
+
+    `services` comes from `Flow.services` (e.g. a roster lookup), so checks stay plain functions that
+    never open a transaction themselves.
+    """
+
     today: date
     answers: dict[str, Any]
+    services: dict[str, Any] = field(default_factory=dict)
 
 
 def accept(text: str, _ctx: CheckContext) -> Check:
@@ -156,6 +163,10 @@ class Flow:
     def on_cancel(self, state: State) -> Finish:
         return Finish("cancelled", [Outbound(template="engine/cancelled")])
 
+    def services(self, repos: Repos, person: Person, now: datetime) -> dict[str, Any]:
+        """Lookups this flow's checks need, bound to the current transaction and person."""
+        return {}
+
     def complete(self, repos: Repos, person: Person, state: State, finish: Finish, now: datetime) -> Finish:
         """Carry out what finishing means for this flow (e.g. save a record) inside the turn's transaction."""
         return finish
@@ -238,7 +249,7 @@ class Flow:
     def _accept(self, state: State, step: Step, value: Any, ctx: CheckContext, raw: str) -> Turn:
         state.pending = None
         state.answers[step.name] = value
-        routed = self.after(state, value, CheckContext(today=ctx.today, answers=state.answers))
+        routed = self.after(state, value, replace(ctx, answers=state.answers))
         if isinstance(routed, Turn):
             return routed
         if routed is None:

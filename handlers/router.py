@@ -160,7 +160,8 @@ class Bot:
         flow = self.flows[conversation.flow]
         state = State.load(conversation.step, conversation.payload)
         today = now.astimezone(zone(person.time_zone, self.default_timezone)).date()
-        turn = flow.handle(state, inbound.text, CheckContext(today=today, answers=state.answers), inbound.choice_step)
+        ctx = CheckContext(today=today, answers=state.answers, services=flow.services(repos, person, now))
+        turn = flow.handle(state, inbound.text, ctx, inbound.choice_step)
         messages = list(turn.messages)
         conversation.step = turn.state.step
         conversation.payload = turn.state.dump()

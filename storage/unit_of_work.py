@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from storage.database import Database
 from storage.models import Conversation, Goal, Person, ProcessedEvent, Workspace
+from storage.observations import Observations
 from storage.org import Calendars, Schools
 from storage.scheduling import Outbox, Schedules
 
@@ -57,6 +59,37 @@ class People:
             self.session.add(person)
             self.session.flush()
         return person
+
+    def resolve(self, workspace_id: int, ref: str) -> list[Person]:
+        """Who `ref` names: a Slack mention (<@U123|name>), a handle (@kim), an email or a full name.
+
+        More than one match means the name is ambiguous; the caller asks for an email instead.
+        """
+        text = ref.strip()
+        mention = re.fullmatch(r"<@([A-Z0-9]+)(?:\|[^>]*)?>", text)
+        if mention:
+            found = self.find(workspace_id, mention.group(1))
+            return [found] if found else []
+        text = text.lstrip("@").strip()
+        if not text:
+            return []
+        in_workspace = Person.workspace_id == workspace_id
+        if "@" in text:
+            return list(self.session.scalars(select(Person).where(in_workspace, Person.email == text.lower())))
+        by_handle = self.find(workspace_id, text.lower()) or self.find(workspace_id, text)
+        if by_handle is not None:
+            return [by_handle]
+        wanted = text.lower()
+        people = self.session.scalars(select(Person).where(in_workspace)).all()
+        exact = [p for p in people if _plain_name(p.display_name) == wanted]
+        if exact:
+            return exact
+        return [p for p in people if wanted in _plain_name(p.display_name).split() and len(wanted) > 2]
+
+
+def _plain_name(name: str) -> str:
+    """A display name without a "(demo)"-style suffix, lower case, for matching what people type."""
+    return re.sub(r"\s*\([^)]*\)\s*$", "", name).strip().lower()
 
 
 class Goals:
@@ -209,6 +242,7 @@ class Repos:
     calendars: Calendars = field(init=False)
     schedules: Schedules = field(init=False)
     outbox: Outbox = field(init=False)
+    observations: Observations = field(init=False)
 
     def __post_init__(self) -> None:
         self.workspaces = Workspaces(self.session)
@@ -220,6 +254,7 @@ class Repos:
         self.calendars = Calendars(self.session)
         self.schedules = Schedules(self.session)
         self.outbox = Outbox(self.session)
+        self.observations = Observations(self.session)
 
 
 @contextmanager
