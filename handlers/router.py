@@ -19,6 +19,10 @@ from handlers.engine import CheckContext, Flow, State
 from handlers.goals.commands import GoalCommands
 from handlers.goals.flow import GoalCoach
 from handlers.messages import Inbound, Outbound, Reply
+from handlers.observations.commands import ObserveCommands
+from handlers.observations.flow import ScheduleObservation
+from handlers.observations.service import ObservationService, Policy
+from handlers.people.away import away
 from scheduling.clock import Clock
 from storage.database import Database
 from storage.models import Conversation, Person
@@ -56,13 +60,20 @@ def zone(name: str | None, default: str) -> ZoneInfo:
 
 
 class Bot:
-    def __init__(self, db: Database, clock: Clock, default_timezone: str, idle_days: int = 14) -> None:
+    def __init__(
+        self, db: Database, clock: Clock, default_timezone: str, idle_days: int = 14, policy: Policy | None = None
+    ) -> None:
         self.db = db
         self.clock = clock
         self.default_timezone = default_timezone
         self.idle = timedelta(days=idle_days)
-        self.flows: dict[str, Flow] = {GoalCoach.name: GoalCoach()}
         self.goal_commands = GoalCommands(self)
+        self.observations = ObservationService(policy or Policy(), default_timezone)
+        self.observe_commands = ObserveCommands(self, self.observations)
+        self.flows: dict[str, Flow] = {
+            GoalCoach.name: GoalCoach(),
+            "observe": ScheduleObservation(self.observe_commands),
+        }
 
     # -- entry points --------------------------------------------------------------------------------
 
@@ -147,6 +158,10 @@ class Bot:
         name = inbound.command.lstrip("/").lower() if inbound.command else ""
         if name == "goal":
             return self.goal_commands.run(repos, person, key, inbound.text, now)
+        if name == "observe":
+            return self.observe_commands.run(repos, person, key, inbound.text, now)
+        if name == "away":
+            return away(person, inbound.text, now, zone(person.time_zone, self.default_timezone))
         if name in ("help", "start"):
             return Reply(messages=[Outbound(template="help")])
         return Reply(messages=[Outbound(template="errors/unknown_command", context={"command": inbound.command})])

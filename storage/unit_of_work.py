@@ -39,6 +39,9 @@ class People:
     def __init__(self, session: Session) -> None:
         self.session = session
 
+    def get(self, person_id: int) -> Person | None:
+        return self.session.get(Person, person_id)
+
     def find(self, workspace_id: int, platform_user_id: str) -> Person | None:
         return self.session.scalar(
             select(Person).where(Person.workspace_id == workspace_id, Person.platform_user_id == platform_user_id)

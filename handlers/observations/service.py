@@ -226,7 +226,8 @@ class ObservationService:
             organizer=(observer.display_name, observer.email),
             attendees=[(teacher.display_name, teacher.email)], now=now, cancelled=cancelled,
         )  # fmt: skip
-        return {"filename": invite_filename(title, observation.starts_at), "content": content.decode(), "title": title}
+        local_start = observation.starts_at.astimezone(ZoneInfo(zone_of(observer, self.default_zone)))
+        return {"filename": invite_filename(title, local_start), "content": content.decode(), "title": title}
 
     # -- after the observation -----------------------------------------------------------------------
 
