@@ -20,7 +20,6 @@ MODE_CHOICES = (
     Choice(label="Peer observation (non-evaluative)", value="peer"),
     Choice(label="Walkthrough (non-evaluative)", value="walkthrough"),
 )
-MINUTE_CHOICES = tuple(Choice(label=f"{m} minutes", value=str(m)) for m in (10, 15, 30, 45, 60))
 
 
 def _step(name: str, **kwargs: Any) -> Step:
