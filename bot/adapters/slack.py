@@ -67,6 +67,15 @@ def web_client(token: str, base_url: str) -> WebClient:
 PERSON_SUBTYPES = (None, "thread_broadcast", "me_message", "file_share")
 
 
+COMMANDS = ("goal", "observe", "away")
+_USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def command_text(raw: str) -> str:
+    """A slash command's text as typed, except that a mention keeps the Slack user id (`@U123`)."""
+    return plain_text(_USER_MENTION.sub(lambda m: f"@{m.group(1)}", raw))
+
+
 def acknowledge(ack: Ack) -> None:
     ack()
 
@@ -96,22 +105,23 @@ class SlackAdapter:
         Slack wants an answer within 3 s. A plain listener would ack from the same pool that does the
         work, so a burst of /goal commands would wait behind each other's database and Web API calls.
         """
-        app.command("/goal")(ack=acknowledge, lazy=[self.on_goal_command])
+        for name in COMMANDS:
+            app.command(f"/{name}")(ack=acknowledge, lazy=[self.on_command])
         app.event("message")(ack=acknowledge, lazy=[self.on_message])
         app.action(re.compile(f"^{CHOICE_ACTION_PREFIX}"))(ack=acknowledge, lazy=[self.on_choice])
 
     # -- listeners -----------------------------------------------------------------------------------
 
-    def on_goal_command(self, body: dict[str, Any], respond: Respond) -> None:
-        """Coach in a DM thread; list/show answer privately where they were asked."""
+    def on_command(self, body: dict[str, Any], respond: Respond) -> None:
+        """Guided dialogs run in a DM thread; one-line answers come back privately where they were asked."""
         try:
-            self._goal_command(body, respond)
+            self._command(body, respond)
         except Exception:
             ref = secrets.token_hex(3).upper()
-            log.exception("/goal failed before or after the bot answered (ref %s)", ref)
+            log.exception("%s failed before or after the bot answered (ref %s)", body.get("command"), ref)
             respond(text=prompts.render("errors/unexpected", {"ref": ref}, prompts.MRKDWN), response_type="ephemeral")
 
-    def _goal_command(self, body: dict[str, Any], respond: Respond) -> None:
+    def _command(self, body: dict[str, Any], respond: Respond) -> None:
         user = body["user_id"]
         in_dm = body.get("channel_name") == "directmessage" or str(body.get("channel_id", "")).startswith("D")
         dm = self.client.conversations_open(users=user)["channel"]["id"]
@@ -123,8 +133,8 @@ class SlackAdapter:
                 user_name=body.get("user_name", ""),
                 time_zone=self.time_zone(user),
                 channel=dm,
-                command="goal",
-                text=body.get("text", ""),
+                command=str(body.get("command", "/goal")).lstrip("/"),
+                text=command_text(body.get("text", "")),
                 event_key=f"command:{body.get('trigger_id', '')}" if body.get("trigger_id") else None,
             )
         )

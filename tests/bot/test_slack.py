@@ -3,56 +3,10 @@
 from __future__ import annotations
 
 import json
-import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
 
-import pytest
-
-from bot.adapters.slack import build_slack_app, make_server, web_client, wsgi_app
-from bot.app import Runtime, assemble
-from bot.settings import Settings
 from handlers.export import goal_rows
-from handlers.router import Bot
-from tests.fakes.slack_api import FakeSlackAPI
-from tests.fakes.slack_client import SIGNING_SECRET, SlackSender
-
-TEACHER = "U123"
-
-
-@dataclass
-class SlackRig:
-    api: FakeSlackAPI
-    slack: SlackSender
-    runtime: Runtime
-
-    def text_of(self, post: dict) -> str:
-        return post["text"]
-
-    def thread_posts(self, thread: str) -> list[dict]:
-        return [p for p in self.api.posts() if p.get("thread_ts") == thread]
-
-
-@pytest.fixture
-def rig(db, bot: Bot) -> Iterator[SlackRig]:
-    with FakeSlackAPI() as api:
-        settings = Settings(
-            _env_file=None,
-            slack_bot_token="xoxb-test",
-            slack_signing_secret=SIGNING_SECRET,
-            slack_api_url=api.url,
-        )
-        runtime = assemble(settings, db, bot.clock)
-        client = web_client("xoxb-test", api.url)
-        app, _adapter = build_slack_app(runtime, client)
-        server = make_server(wsgi_app(app), "127.0.0.1", 0, threads=4)
-        thread = threading.Thread(target=server.run, daemon=True)
-        thread.start()
-        try:
-            yield SlackRig(api=api, slack=SlackSender(server.effective_port), runtime=runtime)
-        finally:
-            server.close()
+from tests.bot.conftest import TEACHER, SlackRig
 
 
 def start_goal(rig: SlackRig, channel: str = "C1") -> str:

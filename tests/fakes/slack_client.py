@@ -50,7 +50,7 @@ class SlackSender:
             connection.close()
 
     def command(
-        self, user: str, text: str = "", channel: str = "C1", response_url: str = "", **kw: Any
+        self, user: str, text: str = "", channel: str = "C1", response_url: str = "", name: str = "/goal", **kw: Any
     ) -> tuple[int, str]:
         form = {
             "token": "x",
@@ -59,7 +59,7 @@ class SlackSender:
             "channel_name": "directmessage" if channel.startswith("D") else "general",
             "user_id": user,
             "user_name": user.lower(),
-            "command": "/goal",
+            "command": name,
             "text": text,
             "response_url": response_url,
             "trigger_id": f"trigger-{next(_ids)}",

@@ -1,0 +1,82 @@
+"""/observe over Slack HTTP: signed commands in, notices and .ics invites out through the fake Web API."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+from icalendar import Calendar
+
+from bot.adapters.slack import SlackSender, web_client
+from scheduling.clock import FakeClock
+from storage.unit_of_work import unit_of_work
+from tests.bot.conftest import SlackRig
+
+EVALUATOR, KIM = "UEVAL", "UKIM"
+
+
+@pytest.fixture
+def org(rig: SlackRig, clock: FakeClock) -> SlackRig:
+    with unit_of_work(rig.runtime.db) as repos:
+        ws = repos.workspaces.ensure("slack", "T1", clock.now())
+        lopez = repos.people.ensure(ws.id, EVALUATOR, clock.now(), "Maria Lopez", "America/New_York")
+        lopez.roles = ["evaluator"]
+        kim = repos.people.ensure(ws.id, KIM, clock.now(), "Dana Kim", "America/Chicago")
+        kim.roles, kim.email = ["teacher"], "kim@school.example"
+        repos.session.flush()
+        kim.evaluator_id = lopez.id
+    rig.api.zones[EVALUATOR] = "America/New_York"
+    return rig
+
+
+def responses(rig: SlackRig, count: int) -> list[str]:
+    calls = rig.api.wait_for(lambda calls: sum(c.method == "respond" for c in calls) >= count)
+    return [c.params.get("text", "") for c in calls if c.method == "respond"]
+
+
+def test_one_line_observe_answers_privately_and_the_tick_delivers_invites_despite_errors(org: SlackRig) -> None:
+    status, _ = org.slack.command(
+        EVALUATOR, f"<@{KIM}|dana> Dec 1 10am announced 30", response_url=org.api.respond_url, name="/observe"
+    )
+    assert status == 200
+    reply = responses(org, 1)[0]
+    assert "Scheduled #1: announced observation of *Dana Kim*" in reply
+    assert "Tue Dec 1, 2026, 10:00 AM EST (Tue Dec 1, 2026, 9:00 AM CST for Dana Kim)" in reply
+
+    org.api.fail_next("files.completeUploadExternal", 500)
+    org.api.fail_next("conversations.open", 429, retry_after=1)
+    sender = SlackSender(web_client("xoxb-test", org.api.url))
+    report = org.runtime.ticker({"slack": sender}).tick()
+    assert report.sent == 2 and report.failed == 0
+    completes = org.api.of("files.completeUploadExternal")
+    by_channel = {c.params["channel_id"]: c.params for c in completes}
+    assert sorted(by_channel) == [f"D{EVALUATOR}", f"D{KIM}"]  # one each, the 500 retried once
+    assert "will observe your class" in by_channel[f"D{KIM}"]["initial_comment"]
+    file_id = json.loads(by_channel[f"D{KIM}"]["files"])[0]["id"]
+    event = Calendar.from_ical(org.api.uploads[file_id]).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == datetime(2026, 12, 1, 15, 0, tzinfo=UTC)
+    assert "mailto:kim@school.example" in str(event["attendee"])
+
+    assert org.runtime.ticker({"slack": sender}).tick().sent == 0  # nothing twice
+
+
+def test_a_teacher_who_is_not_yours_is_refused_privately(org: SlackRig) -> None:
+    org.slack.command(KIM, f"<@{EVALUATOR}|maria> Dec 1 10am", response_url=org.api.respond_url, name="/observe")
+    assert "Maria Lopez is not one of your educators" in responses(org, 1)[0]
+
+
+def test_the_guided_form_runs_in_a_dm_thread(org: SlackRig) -> None:
+    org.slack.command(EVALUATOR, "", channel=f"D{EVALUATOR}", name="/observe")
+    root = org.api.wait_posts(1)[0]
+    assert "What kind of visit is it?" in root["text"]
+    org.slack.click(EVALUATOR, root, 0)  # announced
+    org.api.wait_posts(2)
+    for count, text in enumerate([f"<@{KIM}>", "Dec 1 10am", "30"], start=3):
+        org.slack.dm_reply(EVALUATOR, text, root["ts"])
+        org.api.wait_posts(count)
+    confirm = org.api.posts()[-1]
+    assert "Announced observation of *Dana Kim*, 30 minutes" in confirm["text"]
+    org.slack.click(EVALUATOR, confirm, 0)  # Schedule it
+    done = org.api.wait_posts(6)[-1]
+    assert "Scheduled #1" in done["text"] and done["thread_ts"] == root["ts"]
