@@ -27,7 +27,7 @@ from handlers.observations.checks import (
     when_answer,
 )
 from handlers.observations.rubric import tag_evidence
-from handlers.observations.service import MODES, ObservationService, summary, zone_of
+from handlers.observations.service import MODES, PRE_CONFERENCE_MINUTES, ObservationService, summary, zone_of
 from handlers.observations.when import When
 from storage.models import Observation, Person
 from storage.unit_of_work import ConversationKey, Repos
@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from handlers.router import Bot
 
 USAGE = "observations/usage"
-VERBS = ("new", "list", "show", "move", "cancel", "evidence", "feedback", "share", "ack", "reply", "help")
+VERBS = ("new", "list", "show", "move", "cancel", "preconf", "evidence", "feedback", "share", "ack", "reply", "help")
 
 
 @dataclass
@@ -147,6 +147,8 @@ class ObserveCommands:
             return [self.show(observation, person)]
         if verb in ("ack", "reply"):
             return self.teacher_answer(repos, observation, person, verb, text, now)
+        if verb == "preconf":
+            return self.pre_conference(repos, observation, person, text, now)
         if not is_observer:
             return [_say("observations/errors/observer_only", verb=verb)]
         if observation.status == "cancelled":
@@ -202,6 +204,23 @@ class ObserveCommands:
         context.update(when_answer(when, zone, observation.teacher, self.service.default_zone))
         context["clashes"] = [self._clash(c, person) for c in clashes]
         return [_say("observations/moved", **context)]
+
+    def pre_conference(self, repos: Repos, observation: Observation, person: Person, text: str, now: datetime) -> list:
+        """Either person books the pre-conference of an announced observation, before the visit."""
+        if observation.mode != "announced" or observation.status != "scheduled" or observation.starts_at <= now:
+            return [_say("observations/errors/no_pre_conference", id=observation.id)]
+        if not text:
+            return [_say("observations/errors/need_time", verb="preconf", id=observation.id)]
+        lookup = self.lookup(repos, person, now)
+        when = find_time(lookup, text, "unannounced")  # school day and hours; no notice needed
+        if isinstance(when, Problem):
+            return _problem(when).messages
+        if when.at + timedelta(minutes=PRE_CONFERENCE_MINUTES) > observation.starts_at:
+            return [_say("observations/errors/pre_conference_after", **self._ctx(observation, person))]
+        self.service.set_pre_conference(repos, observation, when.at, now)
+        context = self._ctx(observation, person)
+        context.update(when_answer(when, zone_of(person, self.service.default_zone), None, self.service.default_zone))
+        return [_say("observations/pre_conference_set", **context)]
 
     def evidence(self, observation: Observation, person: Person, text: str, now: datetime) -> list:
         if not text.strip():

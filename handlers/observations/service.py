@@ -24,6 +24,7 @@ EVALUATIVE = ("announced", "unannounced")
 TOLD_BEFORE = ("announced", "peer")  # the teacher hears beforehand; otherwise only afterwards
 WALKTHROUGH_ROLES = ("evaluator", "admin", "facilitator", "plc_lead")
 REMINDER_TIME = time(8, 0)
+PRE_CONFERENCE_MINUTES = 20
 REMINDER_RULE = "FREQ=DAILY;BYDAY=MO,TU,WE,TH,FR;COUNT=15"
 
 NOTICE = "observation.notice"
@@ -105,6 +106,11 @@ def summary(observation: Observation, viewer: Person, default_zone: str) -> dict
         "feedback_due": due.strftime("%a %b %-d") if due else "",
         "feedback_shared": observation.feedback_shared_at is not None,
         "acknowledged": observation.acknowledged_at is not None,
+        "pre_conference": (
+            describe(observation.pre_conference_at, zone_of(viewer, default_zone))
+            if observation.pre_conference_at
+            else ""
+        ),
     }
 
 
@@ -227,6 +233,33 @@ class ObservationService:
             attendees=[(teacher.display_name, teacher.email)], now=now, cancelled=cancelled,
         )  # fmt: skip
         local_start = observation.starts_at.astimezone(ZoneInfo(zone_of(observer, self.default_zone)))
+        return {"filename": invite_filename(title, local_start), "content": content.decode(), "title": title}
+
+    def set_pre_conference(self, repos: Repos, observation: Observation, at: datetime, now: datetime) -> None:
+        """Book the pre-conference and send both people an invite for it (its own event, same sequence rules)."""
+        observation.pre_conference_at = at
+        observation.sequence += 1
+        observation.updated_at = now
+        for person in (observation.observer, observation.teacher):
+            context = self.context_for(observation, person)
+            context["conference_when"] = describe(at, zone_of(person, self.default_zone))
+            repos.outbox.enqueue(
+                key=f"observation:{observation.id}:seq{observation.sequence}:preconf:person:{person.id}",
+                kind=NOTICE, recipient_id=person.id, now=now, due_at=now,
+                payload={"messages": [{"template": "observations/pre_conference", "context": context}],
+                         "attachments": [self.conference_invite(observation, at, now)]},
+            )  # fmt: skip
+
+    def conference_invite(self, observation: Observation, at: datetime, now: datetime) -> dict[str, str]:
+        observer, teacher = observation.observer, observation.teacher
+        title = f"Pre-conference: {teacher.display_name} with {observer.display_name}"
+        content = invite_ics(
+            uid=f"observation-{observation.id}-preconference@growthbot", sequence=observation.sequence,
+            summary=title, description=f"Before observation #{observation.id}.", start=at,
+            minutes=PRE_CONFERENCE_MINUTES, organizer=(observer.display_name, observer.email),
+            attendees=[(teacher.display_name, teacher.email)], now=now,
+        )  # fmt: skip
+        local_start = at.astimezone(ZoneInfo(zone_of(observer, self.default_zone)))
         return {"filename": invite_filename(title, local_start), "content": content.decode(), "title": title}
 
     # -- after the observation -----------------------------------------------------------------------

@@ -286,3 +286,34 @@ def test_away_pauses_nudges_but_notices_wait(org: Org) -> None:
     assert [item.local.strftime("%a %b %-d %H:%M") for item in notices] == ["Wed Dec 2 07:00"]
     assert "I couldn't read" in kim.say("/away until whenever")
     assert "Welcome back" in kim.say("/away off")
+
+
+def test_either_person_books_a_pre_conference_before_an_announced_observation(org: Org) -> None:
+    org.chat("lopez").say("/observe @kim Dec 1 10am")
+    kim = org.chat("kim")
+    assert "must end before the observation starts" in kim.say("/observe preconf 1 Dec 1 9:50am")
+    assert "Pre-conference for #1 booked: Mon Nov 30, 2026, 3:15 PM EST" in kim.say("/observe preconf 1 Nov 30 3:15pm")
+    org.ticker.tick()
+    invites = [item for item in org.inbox.take() if "Pre-conference for announced" in item.text]
+    assert {item.to for item in invites} == {"kim", "lopez"}
+    event = Calendar.from_ical(invites[0].attachments[0]["content"]).walk("VEVENT")[0]
+    assert event.decoded("dtstart") == datetime(2026, 11, 30, 20, 15, tzinfo=UTC)
+    assert "Pre-conference: Mon Nov 30, 2026, 3:15 PM EST." in org.chat("lopez").say("/observe show 1")
+    assert "You have no observation #1" in org.chat("patel").say("/observe preconf 1 Nov 30 3pm")
+
+
+def test_export_observations_has_evidence_and_feedback(org: Org) -> None:
+    from handlers.export import OBSERVATION_COLUMNS, as_csv, observation_rows
+
+    lopez = org.chat("lopez")
+    lopez.say("/observe @kim Dec 1 10am")
+    org.clock.set(datetime(2026, 12, 1, 16, 0, tzinfo=UTC))
+    lopez.say("/observe evidence 1 I-B: exit tickets checked mid-lesson")
+    lopez.say("/observe feedback 1 Good checks for understanding.")
+    rows = observation_rows(org.runtime.db)
+    assert len(rows) == 1
+    row = rows[0]
+    assert row["teacher_email"] == "kim@demo.example" and row["mode"] == "announced"
+    assert row["starts_at"] == "2026-12-01T15:00:00+00:00" and row["feedback_due"] == "2026-12-08"
+    assert row["evidence"][0]["indicators"] == ["I-B"] and row["feedback"] == "Good checks for understanding."
+    assert as_csv(rows, OBSERVATION_COLUMNS).splitlines()[0] == ",".join(OBSERVATION_COLUMNS)
