@@ -15,6 +15,7 @@ class Inbound(BaseModel):
     user_id: str
     user_name: str = ""
     time_zone: str | None = None
+    email: str | None = Field(default=None, description="From the platform profile: links a roster row.")
     channel: str
     thread: str | None = None
     text: str = ""

@@ -145,7 +145,7 @@ class Bot:
             workspace = repos.workspaces.ensure(inbound.platform, inbound.workspace, now)
             person = repos.people.ensure(
                 workspace.id, inbound.user_id, now, inbound.user_name or inbound.user_id,
-                inbound.time_zone or self.default_timezone,
+                inbound.time_zone or self.default_timezone, email=inbound.email,
             )  # fmt: skip
             if inbound.time_zone and person.time_zone != inbound.time_zone:
                 person.time_zone = inbound.time_zone

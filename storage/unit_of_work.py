@@ -48,9 +48,24 @@ class People:
         )
 
     def ensure(
-        self, workspace_id: int, platform_user_id: str, now: datetime, display_name: str, time_zone: str
+        self,
+        workspace_id: int,
+        platform_user_id: str,
+        now: datetime,
+        display_name: str,
+        time_zone: str,
+        email: str | None = None,
     ) -> Person:
+        """The person with this platform id; else the roster row with this email, now linked; else a new one."""
         person = self.find(workspace_id, platform_user_id)
+        if person is None and email:
+            person = self.session.scalar(
+                select(Person).where(Person.workspace_id == workspace_id, Person.email == email.strip().lower())
+            )
+            if person is not None and person.platform_user_id.startswith("pending:"):
+                person.platform_user_id = platform_user_id
+            else:
+                person = None
         if person is None:
             person = Person(
                 workspace_id=workspace_id,

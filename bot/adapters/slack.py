@@ -97,7 +97,7 @@ class SlackAdapter:
     def __init__(self, bot: Bot, client: WebClient) -> None:
         self.bot = bot
         self.client = client
-        self._zones: dict[str, str | None] = {}
+        self._profiles: dict[str, dict[str, Any]] = {}
 
     def register(self, app: App) -> None:
         """Ack in the request thread at once; do the work in Bolt's lazy-listener pool afterwards.
@@ -131,7 +131,7 @@ class SlackAdapter:
                 workspace=team_of(body),
                 user_id=user,
                 user_name=body.get("user_name", ""),
-                time_zone=self.time_zone(user),
+                **self.profile(user),
                 channel=dm,
                 command=str(body.get("command", "/goal")).lstrip("/"),
                 text=command_text(body.get("text", "")),
@@ -163,7 +163,7 @@ class SlackAdapter:
                 platform=PLATFORM,
                 workspace=team_of(body),
                 user_id=event["user"],
-                time_zone=self.time_zone(event["user"]),
+                **self.profile(event["user"]),
                 channel=channel,
                 thread=thread,
                 text=plain_text(event.get("text", "")),
@@ -186,7 +186,7 @@ class SlackAdapter:
                 platform=PLATFORM,
                 workspace=team_of(body),
                 user_id=user,
-                time_zone=self.time_zone(user),
+                **self.profile(user),
                 channel=channel,
                 thread=thread,
                 text=value,
@@ -227,15 +227,19 @@ class SlackAdapter:
         except SlackApiError:
             log.exception("could not post to %s (thread %s)", channel, thread)
 
-    def time_zone(self, user: str) -> str | None:
-        """The person's IANA zone from their Slack profile, looked up once per process."""
-        if user not in self._zones:
+    def profile(self, user: str) -> dict[str, Any]:
+        """The person's IANA zone and email from their Slack profile, looked up once per process.
+
+        The email ties a first message to the roster row imported for that address.
+        """
+        if user not in self._profiles:
             try:
-                self._zones[user] = self.client.users_info(user=user)["user"].get("tz")
+                found = self.client.users_info(user=user)["user"]
             except (SlackApiError, KeyError, TypeError):
-                log.warning("no time zone for %s; using the default", user, exc_info=True)
-                return None
-        return self._zones[user]
+                log.warning("no Slack profile for %s; using the default time zone", user, exc_info=True)
+                return {}
+            self._profiles[user] = {"time_zone": found.get("tz"), "email": (found.get("profile") or {}).get("email")}
+        return self._profiles[user]
 
 
 class SlackSender:

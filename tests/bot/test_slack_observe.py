@@ -80,3 +80,18 @@ def test_the_guided_form_runs_in_a_dm_thread(org: SlackRig) -> None:
     org.slack.click(EVALUATOR, confirm, 0)  # Schedule it
     done = org.api.wait_posts(6)[-1]
     assert "Scheduled #1" in done["text"] and done["thread_ts"] == root["ts"]
+
+
+def test_a_roster_row_not_yet_on_slack_is_linked_by_email_when_they_first_write(org: SlackRig) -> None:
+    with unit_of_work(org.runtime.db) as repos:
+        ws = repos.workspaces.ensure("slack", "T1", datetime(2026, 11, 1, tzinfo=UTC))
+        cole = repos.people.ensure(ws.id, "pending:cole@school.example", datetime(2026, 11, 1, tzinfo=UTC),
+                                   "Sam Cole", "America/New_York")  # fmt: skip
+        cole.email, cole.roles = "cole@school.example", ["teacher"]
+        repos.session.flush()
+        cole.evaluator_id = repos.people.find(ws.id, EVALUATOR).id  # type: ignore[union-attr]
+    org.api.emails["cole@school.example"] = "UCOLE"
+    org.slack.command("UCOLE", "list", response_url=org.api.respond_url, name="/observe")
+    responses(org, 1)
+    org.slack.command(EVALUATOR, "<@UCOLE|sam> Dec 1 10am", response_url=org.api.respond_url, name="/observe")
+    assert "Scheduled #1: announced observation of *Sam Cole*" in responses(org, 2)[1]

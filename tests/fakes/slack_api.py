@@ -101,7 +101,10 @@ class FakeSlackAPI:
                 return 200, {}, {"ok": True, "channel": {"id": "D" + str(params.get("users", "X"))}}
             if method == "users.info":
                 user = params.get("user")
-                return 200, {}, {"ok": True, "user": {"id": user, "tz": self.zones.get(str(user), self.tz)}}
+                email = next((address for address, uid in self.emails.items() if uid == user), None)
+                profile = {"email": email} if email else {}
+                return 200, {}, {"ok": True, "user": {"id": user, "tz": self.zones.get(str(user), self.tz),
+                                                      "profile": profile}}  # fmt: skip
             if method == "users.lookupByEmail":
                 user_id = self.emails.get(str(params.get("email", "")).lower())
                 if user_id is None:
