@@ -19,8 +19,13 @@ $(DEV_STAMP): $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(STAMP)
 
+# `make run` loads the demo district into an empty database, then chats as its principal (AS=rivera for a teacher).
+ifeq ($(origin AS),default)  # make predefines AS (the assembler), so `AS ?= lopez` would never apply
+AS := lopez
+endif
 run: $(STAMP)
-	$(BIN)/growthbot console
+	@$(BIN)/growthbot demo load --if-empty
+	@$(BIN)/growthbot console --user $(AS)
 
 test: $(DEV_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -7,6 +7,7 @@ import getpass
 import sys
 from pathlib import Path
 
+from bot import org_commands
 from bot.app import build, configure_logging
 from bot.settings import Settings
 
@@ -35,19 +36,24 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("what", choices=["goals"], help="what to export")
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", type=Path, default=None, help="file to write (default: standard output)")
+
+    org_commands.add_parsers(commands)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     settings = Settings()
-    configure_logging(settings.log_level if args.command != "console" else "WARNING")
+    quiet = args.command in ("console", *org_commands.COMMANDS)  # their output is for a person to read
+    configure_logging("WARNING" if quiet else settings.log_level)
 
     if args.command == "db":
         build(settings)
         print("Database is up to date.")
         return 0
     runtime = build(settings)
+    if args.command in org_commands.COMMANDS:
+        return org_commands.run(args, runtime)
     if args.command == "console":
         from bot.adapters.console import PLATFORM, ConsoleSender, run_console
 

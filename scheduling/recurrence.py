@@ -7,13 +7,18 @@ day moves forward by the gap (03:30); an ambiguous 01:30 in autumn is the first 
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
+from dateutil.rrule import rrule as RRule
 from dateutil.rrule import rrulestr
 
 from scheduling.calendar import SchoolCalendar
+
+MAX_PASSED_OVER = 10_000  # occurrences a school-day shift may fold into one (an hourly rule over a long break)
+UNTIL_UTC = re.compile(r"UNTIL=(\d{8}T\d{6})Z", re.IGNORECASE)
 
 
 class RecurrenceError(ValueError):
@@ -25,17 +30,34 @@ def to_local_naive(moment: datetime, zone: ZoneInfo) -> datetime:
 
 
 def to_utc(local: datetime, zone: ZoneInfo) -> datetime:
-    """A naive local wall time in `zone` as UTC, pushing nonexistent times past the gap."""
-    aware = local.replace(tzinfo=zone, fold=0)
-    round_trip = aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None)
-    if round_trip != local:  # in a spring-forward gap: the later offset gives the time after the gap
-        aware = local.replace(tzinfo=zone, fold=1)
-    return aware.astimezone(UTC)
+    """A naive local wall time in `zone` as UTC.
+
+    `fold=0` reads a time in a spring-forward gap with the offset from before the change, which lands the
+    same distance past the gap (02:30 becomes 03:30), and picks the first of an autumn hour that happens twice.
+    """
+    return local.replace(tzinfo=zone, fold=0).astimezone(UTC)
 
 
-def validate_rrule(rule: str) -> None:
+def local_rule(rule: str, zone: ZoneInfo) -> str:
+    """`rule` with a UTC `UNTIL` (how RFC 5545 writes it) turned into local wall time, as the rule runs on."""
+
+    def to_local(match: re.Match[str]) -> str:
+        moment = datetime.strptime(match.group(1), "%Y%m%dT%H%M%S").replace(tzinfo=UTC)
+        return f"UNTIL={to_local_naive(moment, zone):%Y%m%dT%H%M%S}"
+
+    return UNTIL_UTC.sub(to_local, rule)
+
+
+def parse_rule(rule: str, starts_at: datetime, zone: ZoneInfo) -> RRule:
+    parsed = rrulestr(local_rule(rule, zone), dtstart=to_local_naive(starts_at, zone))
+    if not isinstance(parsed, RRule):
+        raise RecurrenceError(f"one RRULE expected, not a set: {rule!r}")
+    return parsed
+
+
+def validate_rrule(rule: str, time_zone: str = "UTC") -> None:
     try:
-        rrulestr(rule, dtstart=datetime(2026, 1, 1))
+        parse_rule(rule, datetime(2026, 1, 1, tzinfo=UTC), ZoneInfo(time_zone))
     except (ValueError, TypeError) as error:
         raise RecurrenceError(f"not a valid RRULE: {rule!r} ({error})") from error
 
@@ -56,29 +78,35 @@ def next_occurrence(
     after: datetime | None,
     calendar: SchoolCalendar,
     shift: str | None,
+    after_run: datetime | None = None,
 ) -> Occurrence | None:
     """The first occurrence strictly after `after` (or the first of all when None); None when finished.
 
-    A one-off schedule (no RRULE) has a single occurrence at `starts_at`.
+    A one-off schedule (no RRULE) has a single occurrence at `starts_at`. `after_run` is when the previous
+    occurrence ran: one that a school-day shift moves onto (or before) it is passed over, so a daily reminder
+    whose Saturday and Sunday both move to Monday still comes once on Monday.
     """
     zone = ZoneInfo(time_zone)
     if rrule is None:
         if after is not None and starts_at <= after:
             return None
-        original = starts_at
+        return Occurrence(original=starts_at, runs_at=shifted(starts_at, zone, calendar, shift))
+    rule = parse_rule(rrule, starts_at, zone)
+    if after is None:
+        candidates = rule.xafter(to_local_naive(starts_at, zone), inc=True)
     else:
-        start = to_local_naive(starts_at, zone)
-        rule = rrulestr(rrule, dtstart=start)
-        local = rule.after(start, inc=True) if after is None else rule.after(to_local_naive(after, zone), inc=False)
-        if local is None:
-            return None
+        candidates = rule.xafter(to_local_naive(after, zone), inc=False)
+    for count, local in enumerate(candidates):
+        if count >= MAX_PASSED_OVER:
+            break
         original = to_utc(local, zone)
         if after is not None and original <= after:  # an autumn-back hour can map two wall times close
-            local = rule.after(local, inc=False)
-            if local is None:
-                return None
-            original = to_utc(local, zone)
-    return Occurrence(original=original, runs_at=shifted(original, zone, calendar, shift))
+            continue
+        runs_at = shifted(original, zone, calendar, shift)
+        if after_run is not None and runs_at <= after_run:
+            continue
+        return Occurrence(original=original, runs_at=runs_at)
+    return None
 
 
 def shifted(moment: datetime, zone: ZoneInfo, calendar: SchoolCalendar, shift: str | None) -> datetime:

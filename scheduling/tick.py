@@ -2,7 +2,8 @@
 
 Expanding is one transaction per batch: due schedules are locked (`FOR UPDATE SKIP LOCKED` on
 PostgreSQL), their messages written under unique idempotency keys and the schedules advanced, so a
-crash anywhere leaves either all of it or none. Sending cannot be inside a transaction, so each outbox
+crash anywhere leaves either all of it or none; each schedule runs in a savepoint, so one that raises is
+rolled back alone and tried again a few minutes later. Sending cannot be inside a transaction, so each outbox
 row is leased (claimed_by, lease_until) before the send and marked sent after; a process that dies
 between the two leaves a lease that expires, and another process sends the row then.
 """
@@ -13,7 +14,7 @@ import logging
 import os
 import secrets
 import socket
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -22,7 +23,7 @@ from scheduling.calendar import SchoolCalendar
 from scheduling.clock import Clock
 from scheduling.kinds import Kinds
 from scheduling.quiet_hours import DEFAULT_END, DEFAULT_START, Window, next_delivery_time, parse_hhmm
-from scheduling.recurrence import next_occurrence
+from scheduling.recurrence import Occurrence, next_occurrence
 from storage.database import Database
 from storage.models import OutboxMessage, Person, Schedule
 from storage.unit_of_work import Repos, unit_of_work
@@ -30,6 +31,7 @@ from storage.unit_of_work import Repos, unit_of_work
 log = logging.getLogger(__name__)
 
 LEASE = timedelta(minutes=5)
+RETRY = timedelta(minutes=5)  # a schedule whose tick raised is tried again after this
 MAX_ATTEMPTS = 8
 BATCH = 200
 
@@ -69,6 +71,7 @@ class Claimed:
     recipient: Recipient
     payload: dict[str, Any]
     attempts: int
+    lease_until: datetime | None = None
 
 
 @dataclass
@@ -94,11 +97,13 @@ class QuietHours:
             zone = ZoneInfo(person.time_zone or default_zone)
         except (ZoneInfoNotFoundError, ValueError):
             zone = ZoneInfo(default_zone)
-        return Window(
-            zone=zone,
-            start=parse_hhmm(person.quiet_start, parse_hhmm(self.start, DEFAULT_START)),
-            end=parse_hhmm(person.quiet_end, parse_hhmm(self.end, DEFAULT_END)),
-        )
+        start, end = parse_hhmm(self.start, DEFAULT_START), parse_hhmm(self.end, DEFAULT_END)
+        if start >= end:
+            start, end = DEFAULT_START, DEFAULT_END
+        own_start, own_end = parse_hhmm(person.quiet_start, start), parse_hhmm(person.quiet_end, end)
+        if own_start < own_end:  # a window that closes before it opens would hold their messages forever
+            start, end = own_start, own_end
+        return Window(zone=zone, start=start, end=end)
 
 
 class Ticker:
@@ -142,7 +147,16 @@ class Ticker:
                 calendar = calendars.get(schedule.workspace_id)
                 if calendar is None:
                     calendar = calendars[schedule.workspace_id] = repos.calendars.load(schedule.workspace_id)
-                self._run(repos, schedule, calendar, now, report)
+                try:
+                    with repos.schedules.savepoint():
+                        self._run(repos, schedule, calendar, now, report)
+                except Exception:
+                    # One broken schedule (a feature's expand raising, say) must not hold up every other one
+                    # behind it, tick after tick: undo its part, log it, and try it again a little later.
+                    log.exception("schedule %s (%s) failed; trying it again in %s", schedule.id, schedule.kind, RETRY)
+                    schedule.next_run_at = now + RETRY
+                    schedule.updated_at = now
+                    report.failed += 1
         return len(due)
 
     def _run(
@@ -151,26 +165,35 @@ class Ticker:
         kind = self.kinds.get(schedule.kind)
         grace = self.kinds.grace(schedule.kind)
         shift = kind.shift if kind is not None else None
+
+        def following(after: datetime, after_run: datetime) -> Occurrence | None:
+            return next_occurrence(starts_at=schedule.starts_at, time_zone=schedule.time_zone, rrule=schedule.rrule,
+                                   after=after, calendar=calendar, shift=shift, after_run=after_run)  # fmt: skip
+
         while schedule.next_run_at is not None and schedule.next_run_at <= now:
             runs_at = schedule.next_run_at
             original = schedule.occurrence_at or runs_at
-            after = original
+            upcoming = following(original, runs_at)
             if kind is None:
                 log.error("schedule %s has unknown kind %r; skipping %s", schedule.id, schedule.kind, runs_at)
             elif now - runs_at > grace:
                 log.warning("skipping schedule %s (%s) occurrence at %s: %s late, past its grace of %s",
                             schedule.id, schedule.kind, runs_at, now - runs_at, grace)  # fmt: skip
                 report.skipped_late += 1
-                after = max(original, now - grace)  # jump over the rest of the missed ones at once
+                if now - grace > original:  # jump over the rest of the missed ones at once
+                    upcoming = following(now - grace, runs_at)
+            elif upcoming is not None and upcoming.runs_at <= now:
+                # Back from downtime with several occurrences due: only the latest one is worth a message.
+                log.warning("skipping schedule %s (%s) occurrence at %s: a later one, at %s, is due too",
+                            schedule.id, schedule.kind, runs_at, upcoming.runs_at)  # fmt: skip
+                report.skipped_late += 1
             elif schedule.snoozed_until is not None and runs_at < schedule.snoozed_until:
                 log.info("schedule %s snoozed until %s; not sending %s", schedule.id, schedule.snoozed_until, runs_at)
             else:
                 self._expand(repos, schedule, kind.expand, original, runs_at, now, report)
-            following = next_occurrence(starts_at=schedule.starts_at, time_zone=schedule.time_zone,
-                                        rrule=schedule.rrule, after=after, calendar=calendar, shift=shift)  # fmt: skip
-            schedule.next_run_at = following.runs_at if following else None
-            schedule.occurrence_at = following.original if following else None
-            if following is None:
+            schedule.next_run_at = upcoming.runs_at if upcoming else None
+            schedule.occurrence_at = upcoming.original if upcoming else None
+            if upcoming is None:
                 schedule.status = "done"
         schedule.updated_at = now
 
@@ -194,9 +217,30 @@ class Ticker:
 
     def deliver_ready(self, report: TickReport) -> int:
         claimed, seen = self._claim(report)
-        for row in claimed:
-            self._send(row, report)
+        queue = list(claimed)
+        while queue:
+            queue = self._keep_leases(queue)
+            if queue:
+                self._send(queue.pop(0), report)
         return seen
+
+    def _keep_leases(self, queue: list[Claimed]) -> list[Claimed]:
+        """Renew the leases of a batch's unsent rows once they are half gone; drop rows another worker took.
+
+        Rows are leased a batch at a time and sent one by one. When sends are slow (Slack asking to wait), the
+        last rows of a batch could outlive their lease and be claimed and sent by another worker meanwhile.
+        """
+        now = self.clock.now()
+        first = queue[0].lease_until
+        if first is None or now < first - LEASE / 2:
+            return queue
+        until = now + LEASE
+        with unit_of_work(self.db) as repos:
+            kept = repos.outbox.renew([row.id for row in queue], self.worker, until)
+        for row in queue:
+            if row.id not in kept:
+                log.warning("outbox %s: lease passed to another worker before it was sent; not sending it here", row.id)
+        return [replace(row, lease_until=until) for row in queue if row.id in kept]
 
     def _claim(self, report: TickReport) -> tuple[list[Claimed], int]:
         """Lease the rows that may go now; push the rest to the time their recipient's window opens."""
@@ -215,7 +259,9 @@ class Ticker:
                     row.claimed_by, row.lease_until = self.worker, now + LEASE
                     row.attempts += 1
                     report.lateness.append((now - row.deliver_after).total_seconds())
-                    claimed.append(Claimed(row.id, row.kind, self._recipient(person), row.payload, row.attempts))
+                    claimed.append(
+                        Claimed(row.id, row.kind, self._recipient(person), row.payload, row.attempts, row.lease_until)
+                    )
                 elif decision == "deferred":
                     report.deferred += 1
                 else:
@@ -252,6 +298,8 @@ class Ticker:
         )
 
     def _send(self, row: Claimed, report: TickReport) -> None:
+        if not self._still_mine(row):
+            return
         sender = self.senders.get(row.recipient.platform)
         try:
             if sender is None:
@@ -259,7 +307,7 @@ class Ticker:
             sender.send(row.recipient, row.payload)
         except SendLater as later:
             log.info("outbox %s postponed %s: %s", row.id, later.after, later)
-            self._release(row, later.after, str(later), give_up=False)
+            self._release(row, later.after, str(later), give_up=False, count_attempt=False)
             report.deferred += 1
             return
         except Exception as error:
@@ -276,9 +324,13 @@ class Ticker:
             else:
                 log.warning("outbox %s was sent after its lease passed to another worker", row.id)
 
-    def _release(self, row: Claimed, after: timedelta, error: str, give_up: bool) -> None:
+    def _still_mine(self, row: Claimed) -> bool:
+        """Whether this worker still holds the row; asks the database only once the lease is half gone."""
+        return bool(self._keep_leases([row]))
+
+    def _release(self, row: Claimed, after: timedelta, error: str, give_up: bool, count_attempt: bool = True) -> None:
         with unit_of_work(self.db) as repos:
-            repos.outbox.release(row.id, self.worker, self.clock.now() + after, error, give_up)
+            repos.outbox.release(row.id, self.worker, self.clock.now() + after, error, give_up, count_attempt)
 
 
 def backoff(attempts: int) -> timedelta:

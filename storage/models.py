@@ -166,7 +166,7 @@ class Schedule(Base):
 
     __tablename__ = "schedules"
     __table_args__ = (
-        Index("ix_schedules_due", "status", "next_run_at"),
+        Index("ix_schedules_due", "status", "paused", "next_run_at"),
         Index("ix_schedules_subject", "subject"),
     )
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from storage.database import Database
 from storage.models import Conversation, Goal, Person, ProcessedEvent, Workspace
 from storage.observations import Observations
-from storage.org import Calendars, Schools
+from storage.org import Calendars, Roster, Schools
 from storage.scheduling import Outbox, Schedules
 
 
@@ -261,6 +261,7 @@ class Repos:
     schedules: Schedules = field(init=False)
     outbox: Outbox = field(init=False)
     observations: Observations = field(init=False)
+    roster: Roster = field(init=False)
 
     def __post_init__(self) -> None:
         self.workspaces = Workspaces(self.session)
@@ -273,6 +274,7 @@ class Repos:
         self.schedules = Schedules(self.session)
         self.outbox = Outbox(self.session)
         self.observations = Observations(self.session)
+        self.roster = Roster(self.session)
 
 
 @contextmanager

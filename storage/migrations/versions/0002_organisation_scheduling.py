@@ -99,7 +99,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
     )
     with op.batch_alter_table("schedules", schema=None) as batch_op:
-        batch_op.create_index("ix_schedules_due", ["status", "next_run_at"], unique=False)
+        batch_op.create_index("ix_schedules_due", ["status", "paused", "next_run_at"], unique=False)
         batch_op.create_index("ix_schedules_subject", ["subject"], unique=False)
 
     op.create_table(

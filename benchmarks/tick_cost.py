@@ -1,0 +1,581 @@
+"""What one scheduler tick costs, by how much is due and by how many schedules exist; and how late messages go.
+
+Run from the repository root:
+
+    .venv/bin/python benchmarks/tick_cost.py [--skip-postgres] [--admin-url URL] [--repeats N]
+
+Part 1, tick cost. A workspace of 1,000 people, 50,000 already-sent outbox rows (history), and then 10,000 and
+100,000 active one-off schedules spread over the next year (none due). For each number of due schedules (0, 10,
+100, 1,000 daily reminders that came due a minute ago), `Ticker.expand_due` and `Ticker.deliver_ready` are
+timed separately (looped until drained, as `tick()` does) with a no-op sender and a fake clock at a Monday 10:00 in
+New York, counting the SQL statements each part sends. The due rows and their outbox rows are removed after each
+repetition; the median of the repetitions is reported. On PostgreSQL the due and ready queries are EXPLAINed
+(ANALYZE, BUFFERS) with 100 due among 100,000, to show they read only what is due.
+
+Part 2, delivery lateness. With the real clock and APScheduler ticking as in production (`start_periodic`),
+300 one-off schedules come due at instants spread over 30 s; each is expanded and sent by a no-op sender
+that records the wall-clock time. Lateness is send time minus due time; p50/p99 per tick interval.
+
+SQLite is a file in a temp dir. PostgreSQL is a database `bench_tick` created through `--admin-url` (default
+postgresql://postgres@127.0.0.1:5432/postgres) and dropped at the end. Everything stops by itself in about
+five minutes (`--repeats`, `--intervals` and `--sqlite-intervals` shorten it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import platform
+import random
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import delete, event, insert, make_url, select, text  # noqa: E402
+
+from scheduling.background import start_periodic  # noqa: E402
+from scheduling.clock import FakeClock, SystemClock  # noqa: E402
+from scheduling.kinds import Kind, Kinds, Notice  # noqa: E402
+from scheduling.tick import QuietHours, Recipient, Ticker, TickReport  # noqa: E402
+from storage.database import Database, connect, upgrade  # noqa: E402
+from storage.models import OutboxMessage, Person, Schedule, Workspace  # noqa: E402
+from storage.scheduling import Outbox, Schedules  # noqa: E402
+from storage.unit_of_work import Repos  # noqa: E402
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
+ZONE = "America/New_York"
+KIND = "bench.reminder"
+PEOPLE = 1_000
+HISTORY = 50_000
+DUE_COUNTS = (0, 10, 100, 1_000)
+SIZES = (10_000, 100_000)
+PAUSED = 10_000
+LATENESS_MESSAGES = 300
+LATENESS_SPREAD = 30.0  # seconds over which the messages come due
+CHUNK = 10_000
+DB_NAME = "bench_tick"
+
+log = logging.getLogger("tick_cost")
+
+
+def remind_owner(_repos: Repos, schedule: Schedule, occurrence: datetime) -> list[Notice]:
+    assert schedule.owner_id is not None
+    context = {"ref": f"{schedule.id}-{occurrence:%Y%m%d%H%M%S}", "due": occurrence.timestamp()}
+    return [Notice(schedule.owner_id, [{"template": "errors/unexpected", "context": context}])]
+
+
+def bench_kinds() -> Kinds:
+    kinds = Kinds()
+    kinds.register(Kind(KIND, remind_owner))
+    return kinds
+
+
+class NullSender:
+    """Sends nothing; remembers when each message would have left, for the lateness part."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[float, float]] = []  # (due, sent) as epoch seconds
+        self.lock = threading.Lock()
+
+    def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
+        sent = time.time()
+        due = payload["messages"][0]["context"]["due"]
+        with self.lock:
+            self.sent.append((due, sent))
+
+
+# -- databases -------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Backend:
+    name: str
+    db: Database
+    version: str
+
+
+@contextmanager
+def sqlite_backend() -> Iterator[Backend]:
+    with tempfile.TemporaryDirectory(prefix="tick-cost-") as folder:
+        db = connect(f"sqlite:///{folder}/bench.db")
+        upgrade(db)
+        try:
+            yield Backend("SQLite", db, f"SQLite {sqlite3.sqlite_version}")
+        finally:
+            db.dispose()
+
+
+@contextmanager
+def postgres_backend(admin_url: str) -> Iterator[Backend]:
+    admin = connect(admin_url)
+    admin_engine = admin.engine.execution_options(isolation_level="AUTOCOMMIT")
+    with admin_engine.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
+    url = make_url(admin.engine.url).set(database=DB_NAME).render_as_string(hide_password=False)
+    db = connect(url)
+    try:
+        upgrade(db)
+        with db.engine.connect() as connection:
+            version = connection.execute(text("SHOW server_version")).scalar_one()
+        yield Backend("PostgreSQL", db, f"PostgreSQL {version}")
+    finally:
+        db.dispose()
+        with admin_engine.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+        admin.dispose()
+
+
+class StatementCounter:
+    """Counts the SQL statements an engine sends, so "grows with what is due" can be seen, not just timed."""
+
+    def __init__(self, db: Database) -> None:
+        self.count = 0
+        event.listen(db.engine, "before_cursor_execute", self._count)
+
+    def _count(self, *_: Any) -> None:
+        self.count += 1
+
+
+# -- seeding (SQLAlchemy Core, in chunks) ---------------------------------------------------------------
+
+
+def insert_rows(db: Database, table: Any, rows: list[dict[str, Any]]) -> None:
+    with db.engine.begin() as connection:
+        for start in range(0, len(rows), CHUNK):
+            connection.execute(insert(table), rows[start : start + CHUNK])
+
+
+def seed_people(db: Database, zone: str = ZONE, quiet: tuple[str, str] | None = None) -> tuple[int, list[int]]:
+    with db.engine.begin() as connection:
+        workspace_id = connection.execute(
+            insert(Workspace).values(platform="slack", external_id="T1", name="", demo=False, created_at=NOW)
+        ).inserted_primary_key[0]
+    start, end = quiet or (None, None)
+    rows = [
+        {
+            "workspace_id": workspace_id,
+            "platform_user_id": f"U{n:05}",
+            "display_name": f"Teacher {n}",
+            "time_zone": zone,
+            "roles": [],
+            "email": None,
+            "quiet_start": start,
+            "quiet_end": end,
+            "created_at": NOW,
+        }
+        for n in range(PEOPLE)
+    ]
+    insert_rows(db, Person.__table__, rows)
+    with db.engine.connect() as connection:
+        people = list(connection.execute(select(Person.id).order_by(Person.id)).scalars())
+    return workspace_id, people
+
+
+def schedule_row(workspace_id: int, owner: int, at: datetime, rrule: str | None, subject: str) -> dict[str, Any]:
+    return {
+        "workspace_id": workspace_id,
+        "kind": KIND,
+        "owner_id": owner,
+        "subject": subject,
+        "payload": {},
+        "time_zone": ZONE,
+        "starts_at": at,
+        "rrule": rrule,
+        "next_run_at": at,
+        "occurrence_at": at,
+        "status": "active",
+        "paused": False,
+        "snoozed_until": None,
+        "created_at": NOW,
+        "updated_at": NOW,
+    }
+
+
+def seed_background(db: Database, workspace_id: int, people: list[int], count: int, offset: int) -> None:
+    """`count` one-off schedules spread over the next year: none due, all in the index."""
+    rng = random.Random(offset)
+    rows = [
+        schedule_row(
+            workspace_id,
+            people[(offset + n) % len(people)],
+            NOW + timedelta(hours=1) + timedelta(seconds=rng.uniform(0, 365 * 86400)),
+            None,
+            f"bench:{offset + n}",
+        )
+        for n in range(count)
+    ]
+    insert_rows(db, Schedule.__table__, rows)
+
+
+def seed_history(db: Database, people: list[int]) -> None:
+    """Messages sent over the past months: an outbox in use is mostly history."""
+    rows = []
+    for n in range(HISTORY):
+        at = NOW - timedelta(minutes=5 + n * 3)
+        rows.append(
+            {
+                "idempotency_key": f"history:{n}",
+                "kind": KIND,
+                "schedule_id": None,
+                "recipient_id": people[n % len(people)],
+                "payload": {"messages": []},
+                "due_at": at,
+                "deliver_after": at,
+                "status": "sent",
+                "attempts": 1,
+                "claimed_by": "old",
+                "lease_until": None,
+                "last_error": None,
+                "sent_at": at,
+                "created_at": at,
+            }
+        )
+    insert_rows(db, OutboxMessage.__table__, rows)
+
+
+def analyze(backend: Backend) -> None:
+    with backend.db.engine.begin() as connection:
+        connection.execute(text("ANALYZE"))
+
+
+# -- part 1: tick cost ----------------------------------------------------------------------------------
+
+
+@dataclass
+class Cost:
+    backend: str
+    total: int
+    due: int
+    expand_ms: float
+    deliver_ms: float
+    statements: int
+    sent: int
+    note: str = ""
+
+    @property
+    def tick_ms(self) -> float:
+        return self.expand_ms + self.deliver_ms
+
+
+def add_due(db: Database, workspace_id: int, people: list[int], count: int) -> list[int]:
+    """`count` daily 09:59 reminders due a minute ago (the next occurrence is tomorrow, so one message each)."""
+    at = NOW - timedelta(minutes=1)
+    rows = [schedule_row(workspace_id, people[n % len(people)], at, "FREQ=DAILY", f"due:{n}") for n in range(count)]
+    if rows:
+        insert_rows(db, Schedule.__table__, rows)
+    with db.engine.connect() as connection:
+        return list(connection.execute(select(Schedule.id).where(Schedule.subject.like("due:%"))).scalars())
+
+
+def clear_due(db: Database, ids: list[int]) -> None:
+    with db.engine.begin() as connection:
+        connection.execute(delete(OutboxMessage).where(OutboxMessage.schedule_id.in_(ids)))
+        connection.execute(delete(Schedule).where(Schedule.id.in_(ids)))
+
+
+def measure(backend: Backend, workspace_id: int, people: list[int], total: int, due: int, repeats: int) -> Cost:
+    db = backend.db
+    counter = StatementCounter(db)
+    expand_times, deliver_times, statements, sent = [], [], [], []
+    for _ in range(repeats):
+        ids = add_due(db, workspace_id, people, due)
+        ticker = Ticker(db, FakeClock(NOW), bench_kinds(), {"slack": NullSender()}, ZONE, QuietHours())
+        report = TickReport()
+        counter.count = 0
+        started = time.perf_counter()
+        while ticker.expand_due(report) == ticker.batch:
+            pass
+        expanded = time.perf_counter()
+        while ticker.deliver_ready(report) == ticker.batch:
+            pass
+        delivered = time.perf_counter()
+        if report.sent != due or report.expanded != due:
+            raise RuntimeError(f"expected {due} sent, got {report}")
+        expand_times.append((expanded - started) * 1000)
+        deliver_times.append((delivered - expanded) * 1000)
+        statements.append(counter.count)
+        sent.append(report.sent)
+        clear_due(db, ids)
+    event.remove(db.engine, "before_cursor_execute", counter._count)
+    return Cost(
+        backend.name,
+        total,
+        due,
+        statistics.median(expand_times),
+        statistics.median(deliver_times),
+        int(statistics.median(statements)),
+        sent[0],
+    )
+
+
+def explain(backend: Backend, workspace_id: int, people: list[int]) -> str:
+    """The plans of the due and ready queries with 100 due (and 100 ready) among everything else."""
+    db = backend.db
+    ids = add_due(db, workspace_id, people, 100)
+    ticker = Ticker(db, FakeClock(NOW), bench_kinds(), {"slack": NullSender()}, ZONE, QuietHours())
+    ticker.expand_due(TickReport())  # 100 pending outbox rows now, as a tick would leave them before sending
+    # the schedules were advanced to tomorrow by expanding; put them back to "due" to explain the due query
+    with db.engine.begin() as connection:
+        connection.execute(
+            Schedule.__table__.update()
+            .where(Schedule.id.in_(ids))
+            .values(next_run_at=NOW - timedelta(minutes=1), occurrence_at=NOW - timedelta(minutes=1))
+        )
+    analyze(backend)
+    out = []
+    for title, query in (
+        ("due schedules", Schedules.due_query(NOW, 200)),
+        ("ready outbox", Outbox.ready_query(NOW, 200)),
+    ):
+        compiled = query.compile(dialect=db.engine.dialect)
+        with db.engine.connect() as connection:
+            transaction = connection.begin()
+            if backend.name == "PostgreSQL":
+                plan = connection.exec_driver_sql(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {compiled}", compiled.params)
+            else:
+                params = tuple(compiled.params[name] for name in compiled.positiontup or [])
+                params = tuple(p.isoformat(" ") if isinstance(p, datetime) else p for p in params)
+                plan = connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {compiled}", params)
+            lines = [" | ".join(str(c) for c in row) if backend.name == "SQLite" else row[0] for row in plan]
+            transaction.rollback()
+        out.append(f"{backend.name}, {title}:\n" + "\n".join(f"    {line}" for line in lines))
+    clear_due(db, ids)
+    return "\n".join(out)
+
+
+def tick_cost(backend: Backend, repeats: int) -> tuple[list[Cost], str]:
+    db = backend.db
+    workspace_id, people = seed_people(db)
+    seed_history(db, people)
+    costs: list[Cost] = []
+    seeded = 0
+    for size in SIZES:
+        seed_background(db, workspace_id, people, size - seeded, seeded)
+        seeded = size
+        analyze(backend)
+        for due in DUE_COUNTS:
+            cost = measure(backend, workspace_id, people, size, due, repeats if due < 1000 else max(2, repeats // 2))
+            costs.append(cost)
+            log.info(
+                "%s %6d schedules %5d due: expand %.1f ms, deliver %.1f ms, %d statements",
+                backend.name,
+                size,
+                due,
+                cost.expand_ms,
+                cost.deliver_ms,
+                cost.statements,
+            )
+    seed_paused(db, workspace_id, people, PAUSED)
+    analyze(backend)
+    for due in (0, 100):
+        cost = measure(backend, workspace_id, people, SIZES[-1] + PAUSED, due, repeats)
+        cost.note = f" (incl. {PAUSED:,} paused, overdue)"
+        costs.append(cost)
+    plans = explain(backend, workspace_id, people)
+    return costs, plans
+
+
+def seed_paused(db: Database, workspace_id: int, people: list[int], count: int) -> None:
+    """Paused schedules whose time has passed: the due query must step over them in the index, not read them."""
+    rows = [
+        schedule_row(workspace_id, people[n % len(people)], NOW - timedelta(days=1, seconds=n), None, f"paused:{n}")
+        | {"paused": True}
+        for n in range(count)
+    ]
+    insert_rows(db, Schedule.__table__, rows)
+
+
+# -- part 2: lateness -----------------------------------------------------------------------------------
+
+
+def weekday_zone(now: datetime) -> str | None:
+    """A zone where it is a weekday, away from midnight: nobody is messaged on a weekend."""
+    for name in (ZONE, "Etc/GMT+12", "Pacific/Kiritimati", "Asia/Tokyo", "Europe/London", "America/Los_Angeles"):
+        here = now.astimezone(ZoneInfo(name))
+        if here.weekday() < 5 and 0 < here.hour < 23:
+            return name
+    return None
+
+
+@dataclass
+class Lateness:
+    backend: str
+    interval: float
+    messages: int
+    p50: float
+    p99: float
+    worst: float
+    mean: float
+    tick_ms_p50: float
+
+
+def percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
+
+
+def lateness(make: Callable[[], Any], interval: float) -> Lateness | None:
+    zone = weekday_zone(datetime.now(UTC))
+    if zone is None:
+        log.warning("weekend everywhere: skipping the lateness run")
+        return None
+    with make() as backend:
+        db = backend.db
+        workspace_id, people = seed_people(db, zone, quiet=("00:00", "23:59"))
+        start = datetime.now(UTC) + timedelta(seconds=2)
+        rows = [
+            schedule_row(
+                workspace_id,
+                people[n % len(people)],
+                start + timedelta(seconds=LATENESS_SPREAD * n / LATENESS_MESSAGES),
+                None,
+                f"late:{n}",
+            )
+            for n in range(LATENESS_MESSAGES)
+        ]
+        insert_rows(db, Schedule.__table__, rows)
+        sender = NullSender()
+        ticker = Ticker(db, SystemClock(), bench_kinds(), {"slack": sender}, ZONE, QuietHours())
+        durations: list[float] = []
+
+        def timed_tick() -> None:
+            began = time.perf_counter()
+            ticker.tick()
+            durations.append((time.perf_counter() - began) * 1000)
+
+        scheduler = start_periodic({"tick": timed_tick}, timedelta(seconds=interval))
+        deadline = time.monotonic() + 2 + LATENESS_SPREAD + 2 * interval + 10
+        try:
+            while len(sender.sent) < LATENESS_MESSAGES and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            scheduler.shutdown(wait=True)
+        late = [sent - due for due, sent in sender.sent]
+        if len(late) < LATENESS_MESSAGES:
+            raise RuntimeError(f"only {len(late)} of {LATENESS_MESSAGES} sent with a {interval} s tick")
+        result = Lateness(
+            backend.name,
+            interval,
+            len(late),
+            percentile(late, 0.5),
+            percentile(late, 0.99),
+            max(late),
+            statistics.fmean(late),
+            statistics.median(durations),
+        )
+        log.info(
+            "%s tick %.1f s: lateness p50 %.2f s, p99 %.2f s, max %.2f s",
+            backend.name,
+            interval,
+            result.p50,
+            result.p99,
+            result.worst,
+        )
+        return result
+
+
+# -- report ---------------------------------------------------------------------------------------------
+
+
+def machine() -> str:
+    cpu = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    rev = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True).stdout
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
+    ).stdout
+    return (
+        f"{os.cpu_count()} CPUs ({cpu}), CPython {platform.python_version()}, {platform.platform()}; "
+        f"growthbot at commit {rev.strip()}{' with uncommitted changes' if dirty.strip() else ''}"
+    )
+
+
+def report(costs: list[Cost], plans: list[str], late: list[Lateness], versions: list[str], seconds: float) -> str:
+    lines = [f"**Machine:** {machine()}; {', '.join(versions)}. Run took {seconds:.0f} s.", ""]
+    lines += [
+        "| Database | Schedules | Due | expand_due ms | deliver_ready ms | Tick ms | ms per due | SQL statements |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for c in costs:
+        per = f"{c.tick_ms / c.due:.2f}" if c.due else "–"
+        lines.append(
+            f"| {c.backend} | {c.total:,}{c.note} | {c.due:,} | {c.expand_ms:.1f} | {c.deliver_ms:.1f} | "
+            f"{c.tick_ms:.1f} | {per} | {c.statements:,} |"
+        )
+    lines += ["", "```", *plans, "```", ""]
+    lines += [
+        "| Database | Tick interval | Messages | Lateness p50 s | p99 s | max s | mean s | Tick ms (p50) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in late:
+        lines.append(
+            f"| {r.backend} | {r.interval:g} s | {r.messages} | {r.p50:.2f} | {r.p99:.2f} | {r.worst:.2f} | "
+            f"{r.mean:.2f} | {r.tick_ms_p50:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
+    parser.add_argument(
+        "--admin-url",
+        default="postgresql://postgres@127.0.0.1:5432/postgres",
+        help=f"PostgreSQL URL allowed to create and drop the database {DB_NAME}",
+    )
+    parser.add_argument("--repeats", type=int, default=3, help="repetitions per measurement (median reported)")
+    parser.add_argument("--intervals", default="1,10", help="tick intervals (s) for the lateness part; empty: skip")
+    parser.add_argument("--sqlite-intervals", default="1", help="the same for SQLite (the last database gets all)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    for noisy in ("alembic", "apscheduler", "scheduling.tick"):
+        logging.getLogger(noisy).setLevel(logging.ERROR)
+    began = time.monotonic()
+    makers: list[Callable[[], Any]] = [sqlite_backend]
+    if not args.skip_postgres:
+        makers.append(lambda: postgres_backend(args.admin_url))
+    costs: list[Cost] = []
+    plans: list[str] = []
+    versions: list[str] = []
+    for make in makers:
+        with make() as backend:
+            versions.append(backend.version)
+            found, plan = tick_cost(backend, args.repeats)
+            costs += found
+            plans.append(plan)
+    late: list[Lateness] = []
+    for index, make in enumerate(makers):
+        chosen = args.intervals if index == len(makers) - 1 else args.sqlite_intervals
+        for interval in [float(v) for v in chosen.split(",") if v.strip()]:
+            result = lateness(make, interval)
+            if result is not None:
+                late.append(result)
+    print(report(costs, plans, late, versions, time.monotonic() - began))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,163 @@
+"""`growthbot roster|calendar|demo`: the edge of organisation setup.
+
+Here live the parts that know about platforms and files: which workspace a command is for (the Slack team
+when SLACK_BOT_TOKEN is set, else the terminal), the Slack `users.lookupByEmail` lookup, reading the file,
+and exit codes. The importers themselves are in handlers/org and never see Slack.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from bot.adapters.console import PLATFORM as CONSOLE_PLATFORM
+from bot.adapters.console import WORKSPACE as CONSOLE_WORKSPACE
+from bot.app import Runtime
+from bot.settings import Settings
+from handlers.org.calendars import YearBounds, import_calendar, read_calendar, show_month
+from handlers.org.demo import load_demo
+from handlers.org.problems import DirectoryError, ImportFailed, Problem
+from handlers.org.roster import Directory, LookupResult, console_directory, import_roster
+
+COMMANDS = ("roster", "calendar", "demo")
+
+
+def _day(value: str) -> date:
+    if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value.strip()):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            pass
+    raise argparse.ArgumentTypeError(f'"{value}" is not a date; write YYYY-MM-DD')
+
+
+def _month(value: str) -> tuple[int, int]:
+    match = re.fullmatch(r"(\d{4})-(\d{1,2})", value.strip())
+    if not match or not 1 <= int(match.group(2)) <= 12:
+        raise argparse.ArgumentTypeError(f'"{value}" is not a month; write YYYY-MM, e.g. 2026-11')
+    return int(match.group(1)), int(match.group(2))
+
+
+def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    roster = commands.add_parser("roster", help="load the staff list (CSV)")
+    roster_commands = roster.add_subparsers(dest="org_command", required=True)
+    staff = roster_commands.add_parser("import", help="add or update people from a staff CSV, all or nothing")
+    staff.add_argument("file", type=Path, help="CSV: email,name,role,school,evaluator_email[,time_zone]")
+    staff.add_argument("--dry-run", action="store_true", help="check and report, save nothing")
+
+    calendar = commands.add_parser("calendar", help="load or look at the school calendar")
+    calendar_commands = calendar.add_subparsers(dest="org_command", required=True)
+    load = calendar_commands.add_parser("import", help="load a school year and its closed days (YAML or .ics)")
+    load.add_argument("file", type=Path, help="a .yaml/.yml school calendar or an .ics of closures")
+    load.add_argument("--dry-run", action="store_true", help="check and report, save nothing")
+    load.add_argument("--year", default=None, help=".ics only: school year name, e.g. 2026-2027")
+    load.add_argument("--first-day", type=_day, default=None, help=".ics only: first day of school (YYYY-MM-DD)")
+    load.add_argument("--last-day", type=_day, default=None, help=".ics only: last day of school (YYYY-MM-DD)")
+    show = calendar_commands.add_parser("show", help="a month grid marking days without school")
+    show.add_argument("--month", type=_month, default=None, help="YYYY-MM (default: this month)")
+
+    demo = commands.add_parser("demo", help="sample data to try the bot")
+    demo_commands = demo.add_subparsers(dest="org_command", required=True)
+    sample = demo_commands.add_parser("load", help="load the demo district into the terminal workspace")
+    sample.add_argument("--if-empty", action="store_true", help="only if the database has no people at all")
+
+
+def slack_directory(token: str, api_url: str) -> Directory:
+    """The Slack team of the token, with each email looked up by `users.lookupByEmail`."""
+    from slack_sdk.errors import SlackApiError
+
+    from bot.adapters.slack import PLATFORM, web_client
+
+    client = web_client(token, api_url)
+    try:
+        team = str(client.auth_test()["team_id"])
+    except SlackApiError as error:
+        raise DirectoryError(f"Slack did not accept SLACK_BOT_TOKEN ({error.response.get('error')})") from error
+    except OSError as error:
+        raise DirectoryError(f"could not reach Slack at {api_url} ({error})") from error
+
+    def lookup(email: str) -> LookupResult | None:
+        try:
+            user = client.users_lookupByEmail(email=email)["user"]
+        except SlackApiError as error:
+            if error.response.get("error") == "users_not_found":
+                return None
+            raise DirectoryError(f"Slack could not look up {email} ({error.response.get('error')})") from error
+        except OSError as error:
+            raise DirectoryError(f"could not reach Slack at {api_url} ({error})") from error
+        if user.get("deleted"):
+            return None
+        return LookupResult(str(user["id"]), user.get("tz"))
+
+    return Directory(
+        platform=PLATFORM,
+        external_id=team,
+        lookup=lookup,
+        where=f"Slack team {team}",
+        id_kind="Slack user",
+        unmatched_on="Slack",
+    )
+
+
+def terminal_directory() -> Directory:
+    return console_directory(CONSOLE_PLATFORM, CONSOLE_WORKSPACE)
+
+
+def directory_for(settings: Settings) -> Directory:
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
+    return slack_directory(token, settings.slack_api_url) if token else terminal_directory()
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        raise ImportFailed([Problem(0, "no such file", str(path))]) from None
+    except UnicodeDecodeError:
+        raise ImportFailed([Problem(0, 'not UTF-8 text; save it as "CSV UTF-8" (or UTF-8 text)', path.name)]) from None
+    except OSError as error:
+        raise ImportFailed([Problem(0, error.strerror or str(error), str(path))]) from None
+
+
+def run(args: argparse.Namespace, runtime: Runtime) -> int:
+    """Run one organisation command; problems go to stderr with exit code 1 and nothing saved."""
+    try:
+        print(_output(args, runtime), end="")
+    except ImportFailed as failed:
+        for problem in failed.problems:
+            print(problem, file=sys.stderr)
+        print("Nothing was saved.", file=sys.stderr)
+        return 1
+    except DirectoryError as error:
+        print(f"growthbot: {error}. Nothing was saved.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _output(args: argparse.Namespace, runtime: Runtime) -> str:
+    settings, db, clock = runtime.settings, runtime.db, runtime.bot.clock
+    zone = settings.default_timezone
+    if args.command == "demo":
+        summary = load_demo(db, clock, terminal_directory(), zone, if_empty=args.if_empty)
+        return f"{summary}\n" if summary else ""
+    directory = directory_for(settings)
+    if args.command == "roster":
+        text = _read(args.file)
+        report = import_roster(db, clock, directory, text, args.file.name, zone, dry_run=args.dry_run)
+        return report.text()
+    if args.org_command == "show":
+        year, month = args.month or _this_month(runtime)
+        return show_month(db, directory.platform, directory.external_id, year, month)
+    bounds = YearBounds(args.year, args.first_day, args.last_day)
+    plans = read_calendar(_read(args.file), args.file.name, zone, bounds)
+    platform, external_id = directory.platform, directory.external_id
+    return import_calendar(db, clock, platform, external_id, plans, args.file.name, args.dry_run).text()
+
+
+def _this_month(runtime: Runtime) -> tuple[int, int]:
+    today = runtime.bot.clock.now().astimezone(ZoneInfo(runtime.settings.default_timezone)).date()
+    return today.year, today.month

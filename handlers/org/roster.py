@@ -1,0 +1,290 @@
+"""Importing the staff roster: read → check → look everyone up → plan → save, all or nothing.
+
+Who someone is on the chat platform comes from an injected `Directory` (the edge builds one for Slack
+from `users.lookupByEmail`, and one for the terminal from the email's user name), so this module never
+touches a chat SDK. People are matched by email within the workspace, then by platform user id, so a
+re-import updates instead of duplicating and someone who chatted before the import is linked, not doubled.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from handlers.org.problems import Problem, check
+from handlers.org.staff import StaffRow, canonical_roles, check_staff, known_zones, parse_staff
+from scheduling.clock import Clock
+from storage.database import Database
+from storage.models import Person
+from storage.unit_of_work import Repos, unit_of_work
+
+PENDING_PREFIX = "pending:"
+USER_ID_SIZE = 64  # Person.platform_user_id
+
+
+@dataclass(frozen=True)
+class LookupResult:
+    user_id: str
+    time_zone: str | None = None
+
+
+@dataclass(frozen=True)
+class Directory:
+    """A workspace and how an email becomes a user id there. `lookup` returns None for nobody found."""
+
+    platform: str
+    external_id: str
+    lookup: Callable[[str], LookupResult | None]
+    where: str  # for reports: "Slack team T1", "the terminal workspace"
+    id_kind: str = "user"  # how a user id is called in messages: "Slack user", "terminal user"
+    unmatched_on: str | None = None  # "Slack": report people the lookup did not find; None: everyone is found
+
+
+def console_directory(platform: str, external_id: str) -> Directory:
+    """The terminal: everyone is found, as the part of their email before "@" (what `--user` takes)."""
+    return Directory(
+        platform=platform,
+        external_id=external_id,
+        lookup=lambda email: LookupResult(email.split("@", 1)[0].lower()),
+        where="the terminal workspace",
+        id_kind="terminal user",
+    )
+
+
+def pending_id(email: str) -> str:
+    """A placeholder id for someone not on the chat platform yet; replaced when a later import finds them."""
+    candidate = PENDING_PREFIX + email
+    if len(candidate) <= USER_ID_SIZE:
+        return candidate
+    return PENDING_PREFIX + hashlib.sha256(email.encode()).hexdigest()[: USER_ID_SIZE - len(PENDING_PREFIX)]
+
+
+@dataclass(frozen=True)
+class Known:
+    """A stored person, as plain values, so planning is a pure function."""
+
+    id: int
+    user_id: str
+    email: str | None
+    name: str
+    roles: tuple[str, ...]
+    school: str | None
+    evaluator_email: str | None
+    time_zone: str
+
+    @staticmethod
+    def of(person: Person) -> Known:
+        return Known(
+            id=person.id,
+            user_id=person.platform_user_id,
+            email=person.email,
+            name=person.display_name,
+            roles=tuple(canonical_roles(tuple(person.roles or ()))),
+            school=person.school.name if person.school else None,
+            evaluator_email=person.evaluator.email if person.evaluator else None,
+            time_zone=person.time_zone,
+        )
+
+
+@dataclass(frozen=True)
+class Change:
+    """What saving one row does: add a person, update some fields of one, or nothing."""
+
+    row: StaffRow
+    kind: str  # "added", "updated" or "unchanged"
+    fields: tuple[str, ...]
+    user_id: str
+    time_zone: str
+    person_id: int | None  # the stored person updated
+    merge_id: int | None  # a second stored row of the same person, folded into person_id
+    found: bool  # False: not on the chat platform (yet)
+
+
+@dataclass(frozen=True)
+class StaffFile:
+    """A checked staff file and what the directory said about each email."""
+
+    source: str
+    rows: list[StaffRow]
+    found: dict[str, LookupResult | None]
+
+
+def plan_roster(
+    staff: StaffFile, known: Sequence[Known], default_timezone: str, id_kind: str = "user"
+) -> tuple[list[Change], list[Problem]]:
+    """Each row's change against the stored people; problems when two rows would be one chat account."""
+    by_email = {k.email: k for k in known if k.email}
+    by_user = {k.user_id: k for k in known}
+    file_lines = {row.email: row.line for row in staff.rows}
+    zones = known_zones()
+    claimed: dict[str, StaffRow] = {}
+    changes: list[Change] = []
+    problems: list[Problem] = []
+    for row in staff.rows:
+        result = staff.found.get(row.email)
+        mine = by_email.get(row.email)
+        merge: Known | None = None
+        if result is not None:
+            user_id = result.user_id
+            holder = by_user.get(user_id)
+            if holder is not None and holder.email and holder.email != row.email and holder.email in file_lines:
+                problems.append(
+                    Problem(
+                        row.line,
+                        f'{id_kind} "{user_id}" is already {holder.email} (line {file_lines[holder.email]})',
+                        staff.source,
+                    )
+                )
+                continue
+            if holder is not None and mine is not None and holder.id != mine.id:
+                merge, mine = mine, holder
+            else:
+                mine = holder or mine
+        else:
+            user_id = mine.user_id if mine else pending_id(row.email)
+        if user_id in claimed:
+            other = claimed[user_id]
+            problems.append(
+                Problem(
+                    row.line,
+                    f'{row.email} would be {id_kind} "{user_id}", like {other.email} on line {other.line}',
+                    staff.source,
+                )
+            )
+            continue
+        claimed[user_id] = row
+        lookup_zone = result.time_zone if result and result.time_zone in zones else None
+        zone = row.time_zone or lookup_zone or (mine.time_zone if mine else "") or default_timezone
+        changes.append(_change(row, mine, merge, user_id, zone, found=result is not None))
+    return changes, problems
+
+
+def _change(row: StaffRow, mine: Known | None, merge: Known | None, user_id: str, zone: str, found: bool) -> Change:
+    if mine is None:
+        return Change(row, "added", (), user_id, zone, None, None, found)
+    wanted = {
+        "email": (mine.email, row.email),
+        "name": (mine.name, row.name),
+        "roles": (mine.roles, tuple(canonical_roles(row.roles))),
+        "school": (mine.school, row.school or None),
+        "evaluator": (mine.evaluator_email, row.evaluator_email or None),
+        "time zone": (mine.time_zone, zone),
+        "user id": (mine.user_id, user_id),
+    }
+    fields = tuple(name for name, (old, new) in wanted.items() if old != new)
+    if merge is not None and "user id" not in fields:
+        fields += ("user id",)
+    return Change(row, "updated" if fields else "unchanged", fields, user_id, zone, mine.id, merge and merge.id, found)
+
+
+def apply_roster(repos: Repos, workspace_id: int, changes: Sequence[Change], clock: Clock) -> None:
+    """Write the plan: people first, then evaluators, since an evaluator may be a later row."""
+    people = repos.roster
+    now = clock.now()
+    stored = {person.id: person for person in people.people(workspace_id)}
+    saved: list[tuple[Change, Person]] = []
+    for change in changes:
+        if change.merge_id is not None and change.person_id is not None:
+            people.merge(keep=stored[change.person_id], drop=stored.pop(change.merge_id))
+    for change in changes:
+        row = change.row
+        if change.person_id is None:
+            person = people.add(workspace_id, change.user_id, row.email, row.name, change.time_zone, now)
+        else:
+            person = stored[change.person_id]
+            person.platform_user_id, person.email = change.user_id, row.email
+            person.display_name, person.time_zone = row.name, change.time_zone
+        person.roles = canonical_roles(row.roles)
+        person.school_id = repos.schools.ensure(workspace_id, row.school).id if row.school else None
+        saved.append((change, person))
+    people.flush()
+    by_email = {person.email: person for person in people.people(workspace_id) if person.email}
+    for change, person in saved:
+        evaluator = change.row.evaluator_email
+        person.evaluator_id = by_email[evaluator].id if evaluator else None
+    people.flush()
+
+
+@dataclass
+class RosterReport:
+    source: str
+    where: str
+    changes: list[Change]
+    unmatched_on: str | None
+    dry_run: bool
+    notes: list[str] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(change.kind == kind for change in self.changes)
+
+    @property
+    def unmatched(self) -> list[Change]:
+        return [change for change in self.changes if not change.found]
+
+    def text(self) -> str:
+        lines = [f"{self.source}: {len(self.changes)} people for {self.where}"]
+        lines.append(f"added {self.count('added')}")
+        lines.append(f"updated {self.count('updated')}")
+        lines += [f"  {c.row.email}: {', '.join(c.fields)}" for c in self.changes if c.kind == "updated"]
+        lines.append(f"unchanged {self.count('unchanged')}")
+        if self.unmatched_on:
+            unmatched = self.unmatched
+            later = f" (saved as pending; import again once they join {self.unmatched_on})" if unmatched else ""
+            lines.append(f"unmatched on {self.unmatched_on} {len(unmatched)}{later}")
+            lines += [f"  {c.row.email} (line {c.row.line})" for c in unmatched]
+        lines += self.notes
+        if self.dry_run:
+            lines.append("Dry run: nothing was saved.")
+        return "\n".join(lines) + "\n"
+
+
+def read_staff(text: str, source: str, db: Database, directory: Directory) -> StaffFile:
+    """Parse and check the file (raising ImportFailed with every problem), then look up each email."""
+    rows, problems = parse_staff(text, source)
+    check(problems)
+    with unit_of_work(db) as repos:
+        check(check_staff(rows, _stored_emails(repos, directory), source))
+    found = {row.email: directory.lookup(row.email) for row in rows}
+    return StaffFile(source=source, rows=rows, found=found)
+
+
+def _stored_emails(repos: Repos, directory: Directory) -> set[str]:
+    workspace = repos.roster.find_workspace(directory.platform, directory.external_id)
+    if workspace is None:
+        return set()
+    return {person.email for person in repos.roster.people(workspace.id) if person.email}
+
+
+def plan_in(repos: Repos, staff: StaffFile, directory: Directory, default_timezone: str) -> list[Change]:
+    """Check again inside the writing transaction (the roster may have changed since), then plan."""
+    workspace = repos.roster.find_workspace(directory.platform, directory.external_id)
+    stored = repos.roster.people(workspace.id) if workspace else []
+    on_roster = {person.email for person in stored if person.email}
+    check(check_staff(staff.rows, on_roster, staff.source))
+    changes, problems = plan_roster(staff, [Known.of(p) for p in stored], default_timezone, directory.id_kind)
+    check(problems)
+    return changes
+
+
+def import_roster(
+    db: Database,
+    clock: Clock,
+    directory: Directory,
+    text: str,
+    source: str,
+    default_timezone: str,
+    dry_run: bool = False,
+) -> RosterReport:
+    """The whole import in one transaction; raises ImportFailed (nothing saved) when any row is bad."""
+    staff = read_staff(text, source, db, directory)
+    notes: list[str] = []
+    with unit_of_work(db) as repos:
+        changes = plan_in(repos, staff, directory, default_timezone)
+        workspace = repos.roster.find_workspace(directory.platform, directory.external_id)
+        if workspace is not None and workspace.demo:
+            notes.append(f'note: {directory.where} holds demo data ("{workspace.name}"); these people join it')
+        if not dry_run:
+            workspace = workspace or repos.workspaces.ensure(directory.platform, directory.external_id, clock.now())
+            apply_roster(repos, workspace.id, changes, clock)
+    return RosterReport(source, directory.where, changes, directory.unmatched_on, dry_run, notes)
