@@ -36,6 +36,7 @@ lint: $(DEV_STAMP)
 
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/ack_latency.py
+	$(BIN)/python benchmarks/tick_cost.py
 
 clean:
 	rm -rf $(VENV) growthbot.db .pytest_cache

@@ -33,7 +33,7 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="create or migrate the schema to the latest version")
 
     export = commands.add_parser("export", help="write records as JSON or CSV")
-    export.add_argument("what", choices=["goals"], help="what to export")
+    export.add_argument("what", choices=["goals", "observations"], help="what to export")
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", type=Path, default=None, help="file to write (default: standard output)")
 
@@ -62,20 +62,22 @@ def main(argv: list[str] | None = None) -> int:
         senders = {PLATFORM: ConsoleSender(sys.stdout, settings.files_dir, user)}
         background = runtime.start_ticking(senders) if interactive else None
         try:
-            run_console(runtime.bot, user, settings.default_timezone, sys.stdin, sys.stdout, interactive,
-                        runtime.ticker(senders))  # fmt: skip
+            run_console(runtime.bot, user, sys.stdin, sys.stdout, interactive, runtime.ticker(senders))
         finally:
             if background is not None:
                 background.shutdown(wait=False)
         return 0
     if args.command == "export":
-        from handlers.export import as_csv, as_json, goal_rows
+        from handlers.export import GOAL_COLUMNS, OBSERVATION_COLUMNS, as_csv, as_json, goal_rows, observation_rows
 
-        rows = goal_rows(runtime.db)
-        text = as_json(rows) if args.format == "json" else as_csv(rows)
+        goals = args.what == "goals"
+        rows = goal_rows(runtime.db) if goals else observation_rows(runtime.db)
+        columns = GOAL_COLUMNS if goals else OBSERVATION_COLUMNS
+        text = as_json(rows) if args.format == "json" else as_csv(rows, columns)
+        noun = "goal" if goals else "observation"
         if args.out:
             args.out.write_text(text, encoding="utf-8")
-            print(f"Wrote {len(rows)} goal{'' if len(rows) == 1 else 's'} to {args.out}", file=sys.stderr)
+            print(f"Wrote {len(rows)} {noun}{'' if len(rows) == 1 else 's'} to {args.out}", file=sys.stderr)
         else:
             sys.stdout.write(text)
         return 0

@@ -271,9 +271,13 @@ class Ticker:
     def _decide(self, row: OutboxMessage, person: Person, calendar: SchoolCalendar, now: datetime) -> str | None:
         """None to send now; otherwise what happened to the row instead."""
         grace = self.kinds.grace(row.kind)
-        if now - row.deliver_after > grace:
+        window = self.quiet.window_for(person, self.default_timezone)
+        # Late is measured from the first moment it could have gone: a message written at night and
+        # kept over a weekend outage is no later than one written on Monday morning.
+        intended = next_delivery_time(row.deliver_after, window, calendar, None)
+        if now - intended > grace:
             log.warning("not sending outbox %s (%s) to person %s: %s late, past its grace of %s",
-                        row.id, row.kind, person.id, now - row.deliver_after, grace)  # fmt: skip
+                        row.id, row.kind, person.id, now - intended, grace)  # fmt: skip
             row.status = "skipped"
             row.last_error = "late"
             return "skipped"
@@ -282,7 +286,7 @@ class Ticker:
             row.status = "skipped"
             row.last_error = "away"
             return "skipped"
-        opens = next_delivery_time(now, self.quiet.window_for(person, self.default_timezone), calendar, away)
+        opens = next_delivery_time(now, window, calendar, away)
         if opens > now:
             row.deliver_after = opens
             return "deferred"

@@ -23,8 +23,11 @@ WORKSPACE = "local"
 PROMPT = "> "
 
 
-def to_inbound(line: str, user: str, time_zone: str) -> Inbound:
-    """`/goal list` is a command with arguments; anything else answers the current question."""
+def to_inbound(line: str, user: str, time_zone: str | None = None) -> Inbound:
+    """`/goal list` is a command with arguments; anything else answers the current question.
+
+    The terminal knows no one's zone: without `time_zone` the roster's (or the default) is kept.
+    """
     text = line.strip()
     base = {"platform": PLATFORM, "workspace": WORKSPACE, "user_id": user, "user_name": user,
             "time_zone": time_zone, "channel": f"console:{user}"}  # fmt: skip
@@ -71,7 +74,6 @@ def print_reply(reply: Reply, out: TextIO) -> None:
 def run_console(
     bot: Bot,
     user: str,
-    time_zone: str,
     lines: Iterable[str],
     out: TextIO,
     interactive: bool,
@@ -97,7 +99,7 @@ def run_console(
             break
         if not interactive:
             out.write(f"{PROMPT}{line.rstrip()}\n")
-        print_reply(bot.handle(to_inbound(line, user, time_zone)), out)
+        print_reply(bot.handle(to_inbound(line, user)), out)
         if tick:
             tick()
         if interactive:

@@ -254,6 +254,15 @@ class SlackSender:
     def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
         if recipient.user_id.startswith("pending:"):
             raise SendLater(timedelta(hours=1), f"{recipient.user_id} is not matched to a Slack account yet")
+        try:
+            self._send(recipient, payload)
+        except SlackApiError as error:
+            if error.response.status_code != 429:
+                raise
+            wait = max(int(error.response.headers.get("Retry-After") or 30), 1)
+            raise SendLater(timedelta(seconds=wait), "Slack is still rate limiting after retries") from error
+
+    def _send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
         channel = self.client.conversations_open(users=recipient.user_id)["channel"]["id"]
         parts = [render_slack(Outbound.model_validate(m)) for m in payload.get("messages", [])]
         text = "\n\n".join(part["text"] for part in parts)

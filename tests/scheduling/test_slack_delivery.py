@@ -77,17 +77,19 @@ def test_rate_limits_and_server_errors_delay_messages_but_never_double_them(
     assert first.sent + first.failed == 18
 
 
-def test_a_client_giving_up_on_429s_puts_the_row_back_for_later(
+def test_a_client_giving_up_on_429s_puts_the_row_back_until_retry_after(
     db: Database, clock: FakeClock, api: FakeSlackAPI
 ) -> None:
     world = make_world(db, clock.now())
     world.enqueue("ana", "k1", clock.now(), clock.now())
     ticker = world.ticker(clock, SlackSender(web_client("xoxb-test", api.url)))
     api.fail_next("chat.postMessage", 429, times=6, retry_after=0)
-    assert ticker.tick().failed == 1
+    assert ticker.tick().deferred == 1
     [row] = world.outbox()
-    assert row.status == "pending" and "ratelimited" in (row.last_error or "")
-    clock.advance(timedelta(seconds=30))
+    assert row.status == "pending" and "rate limiting" in (row.last_error or "")
+    assert row.attempts == 0  # waiting out Slack is not a failed attempt
+    assert ticker.tick().sent == 0  # not before Retry-After (at least a second)
+    clock.advance(timedelta(seconds=1))
     assert ticker.tick().sent == 1
     assert len(api.posts()) == 1
 
