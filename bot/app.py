@@ -66,6 +66,7 @@ def assemble(settings: Settings, db: Database, clock: Clock) -> Runtime:
         notice_school_days=settings.notice_school_days,
         feedback_school_days=settings.feedback_school_days,
         rubric=load_rubric(settings.rubric_path),
+        quiet=QuietHours(settings.quiet_start, settings.quiet_end),
     )
     bot = Bot(db, clock, settings.default_timezone, settings.draft_idle_days, policy)
     ObservationReminders(bot.observations).register(kinds)

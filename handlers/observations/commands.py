@@ -125,7 +125,10 @@ class ObserveCommands:
         when = When(at=at, local=at.astimezone(ZoneInfo(zone)), guessed_date=guessed)
         times = when_answer(when, zone, teacher, self.service.default_zone)
         context = self.service.context_for(observation, observer)
-        context.update(times, clashes=[self._clash(c, observer) for c in clashes])
+        calendar = repos.calendars.load(observer.workspace_id)
+        context.update(times, clashes=[self._clash(c, observer) for c in clashes],
+                       teacher_told_at=self.service.reaches_at(teacher, calendar, now),
+                       invite_at=self.service.reaches_at(observer, calendar, now))  # fmt: skip
         return Outcome([_say("observations/scheduled", **context)], observation_id=observation.id)
 
     def _clash(self, other: Observation, viewer: Person) -> dict[str, object]:

@@ -16,6 +16,8 @@ from handlers.observations.invites import invite_filename, invite_ics
 from handlers.observations.rubric import Rubric, load_rubric
 from handlers.observations.when import When, check_slot, describe
 from scheduling.calendar import SchoolCalendar
+from scheduling.quiet_hours import next_delivery_time
+from scheduling.tick import QuietHours
 from storage.models import Observation, Person
 from storage.unit_of_work import Repos
 
@@ -42,6 +44,7 @@ class Policy:
     day_start: time = time(7, 0)
     day_end: time = time(17, 0)
     rubric: Rubric = field(default_factory=load_rubric)
+    quiet: QuietHours = field(default_factory=QuietHours)
 
 
 def zone_of(person: Person, default: str) -> str:
@@ -118,6 +121,12 @@ class ObservationService:
     def __init__(self, policy: Policy, default_zone: str) -> None:
         self.policy = policy
         self.default_zone = default_zone
+
+    def reaches_at(self, person: Person, calendar: SchoolCalendar, now: datetime) -> str:
+        """When a notice written now reaches `person` ("" for now), in their own zone, for confirmations."""
+        away = person.away_until if person.away_until is not None and person.away_until > now else None
+        at = next_delivery_time(now, self.policy.quiet.window_for(person, self.default_zone), calendar, away)
+        return "" if at <= now else describe(at, zone_of(person, self.default_zone))
 
     # -- scheduling ----------------------------------------------------------------------------------
 

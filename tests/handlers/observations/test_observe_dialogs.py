@@ -189,7 +189,9 @@ def test_unannounced_observation_is_hidden_from_the_teacher_until_it_is_over(org
 
 def test_a_notice_scheduled_after_hours_waits_for_the_teachers_morning(org: Org) -> None:
     org.clock.set(datetime(2026, 11, 24, 23, 30, tzinfo=UTC))  # Tue 18:30 New York, 15:30 Los Angeles
-    org.chat("lopez").say("/observe reyes Dec 2 10:00")
+    reply = org.chat("lopez").say("/observe reyes Dec 2 10:00")
+    assert "Luis Reyes gets a notice and a calendar invite now" in reply
+    assert "Your calendar invite comes in a separate message at Wed Nov 25, 2026, 7:00 AM EST" in reply
     org.walk_to(datetime(2026, 11, 25, 23, 0, tzinfo=UTC))
     notices = org.inbox.of("reyes")
     assert len(notices) == 1
