@@ -68,9 +68,12 @@ def observation_rows(db: Database) -> list[dict[str, Any]]:
                 "starts_at": _iso(o.starts_at),
                 "minutes": o.minutes,
                 "status": o.status,
-                "evidence": [{"text": e["text"], "indicators": e["indicators"], "at": e["at"]} for e in o.evidence],
+                # peer and walkthrough notes belong to the two educators and stay out of exports
+                "evidence": [{"text": e["text"], "indicators": e["indicators"], "at": e["at"]} for e in o.evidence]
+                if o.evaluative
+                else [],
                 "feedback_due": _iso(o.feedback_due),
-                "feedback": o.feedback,
+                "feedback": o.feedback if o.evaluative else None,
                 "feedback_shared_at": _iso(o.feedback_shared_at),
                 "acknowledged_at": _iso(o.acknowledged_at),
                 "teacher_reply": o.teacher_reply,

@@ -47,8 +47,12 @@ log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
-def web_client(token: str, base_url: str) -> WebClient:
-    """A Web API client that waits out 429s (honouring Retry-After) and retries 5xx and network errors."""
+def web_client(token: str, base_url: str, rate_limit_retries: int = 5) -> WebClient:
+    """A Web API client that waits out 429s (honouring Retry-After) and retries 5xx and network errors.
+
+    The outbox's client waits out no 429 itself (`rate_limit_retries=0`): the row goes back with Slack's
+    Retry-After instead, so a long wait never outlives the row's lease.
+    """
     if not base_url.endswith("/"):
         base_url += "/"
     return WebClient(
@@ -56,7 +60,7 @@ def web_client(token: str, base_url: str) -> WebClient:
         base_url=base_url,
         timeout=10,
         retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=5),
+            RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
             ServerErrorRetryHandler(max_retry_count=4),
             ConnectionErrorRetryHandler(max_retry_count=4),
         ],
@@ -284,6 +288,12 @@ class SlackSender:
         self.client.chat_postMessage(channel=channel, text=text, blocks=[b for part in parts for b in part["blocks"]])
 
 
+def outbox_sender(runtime: Runtime) -> SlackSender:
+    token = runtime.settings.slack_bot_token
+    assert token is not None
+    return SlackSender(web_client(token.get_secret_value(), runtime.settings.slack_api_url, rate_limit_retries=0))
+
+
 def build_slack_app(runtime: Runtime, client: WebClient | None = None) -> tuple[App, SlackAdapter]:
     settings = runtime.settings
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
@@ -310,7 +320,7 @@ def start_background(runtime: Runtime, adapter: SlackAdapter) -> list[Background
     """Housekeeping every 15 minutes and the scheduler's tick, both in this process."""
     return [
         start_periodic({"housekeeping": lambda: adapter.deliver_all(runtime.bot.housekeep())}, HOUSEKEEPING),
-        runtime.start_ticking({PLATFORM: SlackSender(adapter.client)}),
+        runtime.start_ticking({PLATFORM: outbox_sender(runtime)}),
     ]
 
 
@@ -369,8 +379,7 @@ def worker(runtime: Runtime, once: bool = False) -> int:
     settings = runtime.settings
     if settings.slack_bot_token is None:
         raise SystemExit("Set SLACK_BOT_TOKEN: the worker delivers messages through Slack.")
-    client = web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
-    ticker = runtime.ticker({PLATFORM: SlackSender(client)})
+    ticker = runtime.ticker({PLATFORM: outbox_sender(runtime)})
     if once:
         ticker.tick()
         return 0

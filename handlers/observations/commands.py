@@ -126,13 +126,14 @@ class ObserveCommands:
         times = when_answer(when, zone, teacher, self.service.default_zone)
         context = self.service.context_for(observation, observer)
         calendar = repos.calendars.load(observer.workspace_id)
-        context.update(times, clashes=[self._clash(c, observer) for c in clashes],
+        context.update(times, clashes=self._clashes(clashes, observer, now),
                        teacher_told_at=self.service.reaches_at(teacher, calendar, now),
                        invite_at=self.service.reaches_at(observer, calendar, now))  # fmt: skip
         return Outcome([_say("observations/scheduled", **context)], observation_id=observation.id)
 
-    def _clash(self, other: Observation, viewer: Person) -> dict[str, object]:
-        return summary(other, viewer, self.service.default_zone)
+    def _clashes(self, clashes: list[Observation], viewer: Person, now: datetime) -> list[dict[str, object]]:
+        """Double bookings the viewer may know of: never someone's unannounced visit before it is over."""
+        return [summary(c, viewer, self.service.default_zone) for c in clashes if self._may_see(c, viewer, now)]
 
     # -- one observation -----------------------------------------------------------------------------
 
@@ -157,6 +158,8 @@ class ObserveCommands:
         if observation.status == "cancelled":
             return [_say("observations/errors/cancelled", id=observation.id)]
         if verb == "cancel":
+            if observation.feedback_shared_at is not None:
+                return [_say("observations/errors/already_done", id=observation.id)]
             self.service.cancel(repos, observation, now)
             return [_say("observations/cancelled", **summary(observation, person, self.service.default_zone))]
         if verb == "move":
@@ -167,6 +170,8 @@ class ObserveCommands:
             return self.evidence(observation, person, text, now)
         if verb == "feedback":
             return self.feedback(observation, person, text, now)
+        if observation.starts_at + timedelta(minutes=observation.minutes) > now:
+            return [_say("observations/errors/not_over", **self._ctx(observation, person))]
         return self.share(repos, observation, person, now)
 
     def _ctx(self, observation: Observation, person: Person) -> dict[str, object]:
@@ -179,12 +184,14 @@ class ObserveCommands:
         if observation.teacher_id != person.id:
             return False
         if observation.mode in ("unannounced", "walkthrough"):
-            return now >= observation.starts_at + timedelta(minutes=observation.minutes)
+            over = now >= observation.starts_at + timedelta(minutes=observation.minutes)
+            return over and observation.status != "cancelled"
         return True
 
     def show(self, observation: Observation, person: Person) -> Outbound:
         context = self._ctx(observation, person)
-        mine = observation.observer_id == person.id or person.has_role("admin")
+        # Peer and walkthrough notes belong to the two educators: not even an admin reads them.
+        mine = observation.observer_id == person.id or (person.has_role("admin") and observation.evaluative)
         context.update(
             evidence=observation.evidence if mine else [],
             feedback=(observation.feedback or "") if mine or observation.feedback_shared_at else "",
@@ -205,7 +212,7 @@ class ObserveCommands:
         context = self._ctx(observation, person)
         zone = zone_of(person, self.service.default_zone)
         context.update(when_answer(when, zone, observation.teacher, self.service.default_zone))
-        context["clashes"] = [self._clash(c, person) for c in clashes]
+        context["clashes"] = self._clashes(clashes, person, now)
         return [_say("observations/moved", **context)]
 
     def pre_conference(self, repos: Repos, observation: Observation, person: Person, text: str, now: datetime) -> list:

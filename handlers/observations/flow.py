@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from handlers.engine import Check, CheckContext, Finish, Flow, Problem, State, Step, Turn
 from handlers.messages import Choice, Outbound
 from handlers.observations.checks import Lookup, find_teacher, find_time, read_minutes, when_answer
+from handlers.observations.service import permission_problem, time_problem
+from handlers.observations.when import When
 from storage.models import Person
 from storage.unit_of_work import Repos
 
@@ -87,13 +90,25 @@ class ScheduleObservation(Flow):
         if value == "when":
             state.revising = True
             return "when"
-        lookup = _lookup(ctx)
-        at = datetime.fromisoformat(state.answers["when"]["at"])
-        if at <= lookup.now:  # the form sat open past the time chosen
+        problem = self._recheck(state, _lookup(ctx))
+        if problem is not None:  # the form sat open: the time passed, the notice shrank, the roster changed
             state.answers.pop("when")
             state.step = "when"
-            return Turn(state, [Outbound(template="observations/errors/form_time_passed"), self.ask(state, "when")])
+            return Turn(state, [Outbound(template=problem.template, context=problem.context), self.ask(state, "when")])
         return Turn(state, [], Finish("saved", []))
+
+    def _recheck(self, state: State, lookup: Lookup) -> Problem | None:
+        at = datetime.fromisoformat(state.answers["when"]["at"])
+        if at <= lookup.now:
+            return Problem("observations/errors/form_time_passed")
+        teacher = lookup.repos.people.get(state.answers["teacher"]["id"])
+        if teacher is None:
+            return Problem("observations/errors/unknown_person", {"ref": state.answers["teacher"]["name"]})
+        mode = state.answers["mode"]
+        when = When(at=at, local=at.astimezone(ZoneInfo(lookup.zone)), guessed_date=False)
+        return permission_problem(lookup.observer, teacher, mode) or time_problem(
+            when, mode, lookup.calendar, lookup.policy, lookup.today
+        )
 
     def on_cancel(self, state: State) -> Finish:
         return Finish("cancelled", [Outbound(template="observations/form_cancelled")])

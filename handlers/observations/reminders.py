@@ -29,7 +29,7 @@ class ObservationReminders:
     def register(self, kinds: Kinds) -> None:
         # Notices and invites must reach people even after a long outage; reminders lose their point sooner.
         kinds.register(Kind(NOTICE, expand=lambda *_: [], nudge=False, grace=timedelta(days=3)))
-        kinds.register(Kind(AFTER_NOTICE, expand=self.after_notice, shift=None, nudge=False))
+        kinds.register(Kind(AFTER_NOTICE, expand=self.after_notice, shift=None, nudge=False, grace=timedelta(days=3)))
         kinds.register(Kind(EVIDENCE_PROMPT, expand=self.evidence_prompt, shift=None))
         kinds.register(Kind(FEEDBACK_REMINDER, expand=self.feedback_reminder, shift=None, grace=timedelta(hours=12)))
 

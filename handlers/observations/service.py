@@ -150,6 +150,8 @@ class ObservationService:
             people, at, at + timedelta(minutes=observation.minutes), observation.id
         )
         self._withdraw(repos, observation, now)
+        if observation.pre_conference_at is not None and observation.pre_conference_at >= at:
+            self._drop_pre_conference(repos, observation, now)  # it would now come after the visit
         observation.starts_at = at
         observation.sequence += 1
         observation.updated_at = now
@@ -158,6 +160,8 @@ class ObservationService:
 
     def cancel(self, repos: Repos, observation: Observation, now: datetime) -> None:
         self._withdraw(repos, observation, now)
+        if observation.pre_conference_at is not None and observation.pre_conference_at > now:
+            self._drop_pre_conference(repos, observation, now)
         observation.status = "cancelled"
         observation.sequence += 1
         observation.updated_at = now
@@ -165,6 +169,11 @@ class ObservationService:
         for person in told:
             self._notify(repos, observation, person, "observations/notice_cancelled", now, "cancelled",
                          invite=True, cancelled=True)  # fmt: skip
+
+    def _drop_pre_conference(self, repos: Repos, observation: Observation, now: datetime) -> None:
+        assert observation.pre_conference_at is not None
+        self._send_pre_conference(repos, observation, observation.pre_conference_at, now, cancelled=True)
+        observation.pre_conference_at = None
 
     def _withdraw(self, repos: Repos, observation: Observation, now: datetime) -> None:
         repos.schedules.cancel_subject(subject(observation), now)
@@ -247,23 +256,32 @@ class ObservationService:
     def set_pre_conference(self, repos: Repos, observation: Observation, at: datetime, now: datetime) -> None:
         """Book the pre-conference and send both people an invite for it (its own event, same sequence rules)."""
         observation.pre_conference_at = at
-        observation.sequence += 1
         observation.updated_at = now
+        self._send_pre_conference(repos, observation, at, now, cancelled=False)
+
+    def _send_pre_conference(
+        self, repos: Repos, observation: Observation, at: datetime, now: datetime, cancelled: bool
+    ) -> None:
+        # Its own event: its SEQUENCE grows with time, so the observation's reminders keep their sequence.
+        sequence = int(now.timestamp()) // 60
+        template = "observations/pre_conference_cancelled" if cancelled else "observations/pre_conference"
         for person in (observation.observer, observation.teacher):
             context = self.context_for(observation, person)
             context["conference_when"] = describe(at, zone_of(person, self.default_zone))
             repos.outbox.enqueue(
-                key=f"observation:{observation.id}:seq{observation.sequence}:preconf:person:{person.id}",
+                key=f"preconference:{observation.id}:seq{sequence}:person:{person.id}",
                 kind=NOTICE, recipient_id=person.id, now=now, due_at=now,
-                payload={"messages": [{"template": "observations/pre_conference", "context": context}],
-                         "attachments": [self.conference_invite(observation, at, now)]},
+                payload={"messages": [{"template": template, "context": context}],
+                         "attachments": [self.conference_invite(observation, at, now, sequence, cancelled)]},
             )  # fmt: skip
 
-    def conference_invite(self, observation: Observation, at: datetime, now: datetime) -> dict[str, str]:
+    def conference_invite(
+        self, observation: Observation, at: datetime, now: datetime, sequence: int, cancelled: bool
+    ) -> dict[str, str]:
         observer, teacher = observation.observer, observation.teacher
         title = f"Pre-conference: {teacher.display_name} with {observer.display_name}"
         content = invite_ics(
-            uid=f"observation-{observation.id}-preconference@growthbot", sequence=observation.sequence,
+            uid=f"observation-{observation.id}-preconference@growthbot", sequence=sequence, cancelled=cancelled,
             summary=title, description=f"Before observation #{observation.id}.", start=at,
             minutes=PRE_CONFERENCE_MINUTES, organizer=(observer.display_name, observer.email),
             attendees=[(teacher.display_name, teacher.email)], now=now,
@@ -297,6 +315,6 @@ class ObservationService:
         else:
             observation.acknowledged_at = now
         observation.updated_at = now
-        tag = f"reply-{int(now.timestamp())}" if reply else "ack"
+        tag = f"reply-{now.isoformat()}" if reply else "ack"
         self._notify(repos, observation, observation.observer, "observations/teacher_answered", now, tag,
                      extra={"reply": reply or ""})  # fmt: skip

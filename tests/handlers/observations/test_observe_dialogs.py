@@ -319,3 +319,46 @@ def test_export_observations_has_evidence_and_feedback(org: Org) -> None:
     assert row["starts_at"] == "2026-12-01T15:00:00+00:00" and row["feedback_due"] == "2026-12-08"
     assert row["evidence"][0]["indicators"] == ["I-B"] and row["feedback"] == "Good checks for understanding."
     assert as_csv(rows, OBSERVATION_COLUMNS).splitlines()[0] == ",".join(OBSERVATION_COLUMNS)
+
+
+def test_no_one_learns_of_an_unannounced_visit_early_through_a_double_booking_warning(org: Org) -> None:
+    org.chat("lopez").say("/observe @kim Dec 1 10am unannounced 30")
+    reply = org.chat("kim").say("/observe @cole Dec 1 10:10am peer")
+    assert "Scheduled" in reply and "overlaps" not in reply and "Maria Lopez" not in reply
+    org.chat("lopez").say("/observe cancel 1")
+    org.clock.set(datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
+    assert "You have no observation #1" in org.chat("kim").say("/observe show 1")  # cancelled: it never happened
+
+
+def test_feedback_is_shared_only_after_the_visit_and_a_finished_one_cannot_be_cancelled(org: Org) -> None:
+    lopez = org.chat("lopez")
+    lopez.say("/observe @kim Nov 24 1:30pm unannounced 60")
+    org.clock.set(datetime(2026, 11, 24, 18, 35, tzinfo=UTC))  # 13:35: the visit is on
+    lopez.say("/observe evidence 1 II-A: live note")
+    lopez.say("/observe feedback 1 Good start.")
+    assert "is not over yet" in lopez.say("/observe share 1")
+    org.clock.set(datetime(2026, 11, 24, 19, 31, tzinfo=UTC))
+    assert "Shared your feedback" in lopez.say("/observe share 1")
+    assert "already shared" in lopez.say("/observe cancel 1")
+
+
+def test_booking_a_pre_conference_keeps_the_evidence_prompt_and_reminders(org: Org) -> None:
+    org.chat("lopez").say("/observe @kim Dec 1 10am")
+    org.chat("kim").say("/observe preconf 1 Nov 30 3:15pm")
+    org.walk_to(datetime(2026, 12, 4, 14, 0, tzinfo=UTC), step=timedelta(minutes=30))
+    texts = [item.text for item in org.inbox.of("lopez")]
+    assert any("is over. While it is fresh" in text for text in texts)
+    assert any("is due in 2 school days" in text for text in texts)
+    org.chat("lopez").say("/observe cancel 1")  # the pre-conference is past; nothing to cancel there
+    assert "Pre-conference cancelled" not in " ".join(i.text for i in org.inbox.take())
+
+
+def test_peer_notes_stay_between_the_two_educators(org: Org) -> None:
+    from handlers.export import observation_rows
+
+    org.chat("cole").say("/observe @kim Dec 2 9am peer")
+    org.clock.set(datetime(2026, 12, 2, 15, 0, tzinfo=UTC))
+    org.chat("cole").say("/observe evidence 1 private note about questioning")
+    shown = org.chat("ames").say("/observe show 1")
+    assert "private note" not in shown
+    assert observation_rows(org.runtime.db)[0]["evidence"] == []
