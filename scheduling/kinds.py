@@ -49,10 +49,6 @@ class Kind:
     nudge: bool = True
 
 
-def no_messages(_repos: Repos, _schedule: Schedule, _occurrence: datetime) -> list[Notice]:
-    return []
-
-
 @dataclass
 class Kinds:
     """The registry the tick consults; unknown kinds (a feature removed) are logged and skipped."""

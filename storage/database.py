@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -62,3 +64,13 @@ def alembic_config(db: Database) -> Config:
 def upgrade(db: Database, revision: str = "head") -> None:
     """Bring the schema to `revision`; safe to call on every start."""
     command.upgrade(alembic_config(db), revision)
+
+
+def insert_new(session: Session, model: Any, values: dict[str, Any]) -> bool:
+    """Insert a row unless its unique key exists; False means it was already there (a repeat).
+
+    One statement, so two writers racing on the same key cannot both win, on SQLite or PostgreSQL.
+    """
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(model).values(values).on_conflict_do_nothing().returning(*model.__table__.primary_key)
+    return session.execute(stmt).first() is not None

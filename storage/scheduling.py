@@ -9,10 +9,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Select, false, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Select, false, or_, select, update
 from sqlalchemy.orm import Session, SessionTransaction, selectinload
 
+from storage.database import insert_new
 from storage.models import OutboxMessage, Person, Schedule
 
 
@@ -74,9 +74,6 @@ class Schedules:
         """A nested transaction: one schedule's failure is rolled back without undoing the rest of the batch."""
         return self.session.begin_nested()
 
-    def for_subject(self, subject: str) -> list[Schedule]:
-        return list(self.session.scalars(select(Schedule).where(Schedule.subject == subject).order_by(Schedule.id)))
-
     def cancel_subject(self, subject: str, now: datetime) -> int:
         """Stop every schedule about `subject` (an observation that was cancelled or moved)."""
         result = self.session.execute(
@@ -85,9 +82,6 @@ class Schedules:
             .values(status="cancelled", next_run_at=None, updated_at=now)
         )
         return result.rowcount  # type: ignore[attr-defined]
-
-    def count_active(self) -> int:
-        return self.session.scalar(select(func.count()).where(Schedule.status == "active")) or 0
 
 
 class Outbox:
@@ -118,9 +112,7 @@ class Outbox:
             "attempts": 0,
             "created_at": now,
         }
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(OutboxMessage).values(values).on_conflict_do_nothing().returning(OutboxMessage.id)
-        return self.session.execute(stmt).first() is not None
+        return insert_new(self.session, OutboxMessage, values)
 
     @staticmethod
     def ready_query(now: datetime, limit: int) -> Select[tuple[OutboxMessage]]:
@@ -192,25 +184,3 @@ class Outbox:
                 attempts=attempts,
             )
         )
-
-    def pending_for(self, recipient_id: int) -> list[OutboxMessage]:
-        return list(
-            self.session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.recipient_id == recipient_id, OutboxMessage.status == "pending")
-                .order_by(OutboxMessage.deliver_after)
-            )
-        )
-
-    def count_by_status(self) -> dict[str, int]:
-        rows = self.session.execute(select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status))
-        return {status: count for status, count in rows}
-
-    def cancel_where_key_starts(self, prefix: str) -> int:
-        """Drop pending messages of something that no longer happens (a cancelled observation)."""
-        result = self.session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.idempotency_key.startswith(prefix), OutboxMessage.status == "pending")
-            .values(status="cancelled")
-        )
-        return result.rowcount  # type: ignore[attr-defined]

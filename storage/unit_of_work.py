@@ -10,10 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.database import Database
+from storage.database import Database, insert_new
 from storage.models import Conversation, Goal, Person, ProcessedEvent, Workspace
 from storage.observations import Observations
 from storage.org import Calendars, Roster, Schools
@@ -235,9 +234,7 @@ class Events:
     def claim(self, platform: str, event_key: str, now: datetime) -> bool:
         """Record an event id; False if it was already recorded (a retry or a second delivery)."""
         values = {"platform": platform, "event_key": event_key[:255], "received_at": now}
-        dialect = postgresql if self.session.get_bind().dialect.name == "postgresql" else sqlite
-        stmt = dialect.insert(ProcessedEvent).values(values).on_conflict_do_nothing().returning(ProcessedEvent.id)
-        return self.session.execute(stmt).first() is not None
+        return insert_new(self.session, ProcessedEvent, values)
 
     def forget_before(self, cutoff: datetime) -> int:
         """Drop ids older than any platform would redeliver, so the table stays small."""
