@@ -116,8 +116,10 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
     """Child process: start the fake Web API and one app under waitress, then obey the parent's pipe."""
     from slack_bolt import App
 
-    from bot.adapters.slack import build_slack_app, make_server, web_client, wsgi_app
+    from bot.adapters.slack import build_slack_app, wsgi_app
+    from bot.adapters.slack_web import web_client
     from bot.app import build
+    from bot.http_server import make_server
 
     tally = _Tally()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")

@@ -70,7 +70,8 @@ def slack_directory(token: str, api_url: str) -> Directory:
     """The Slack team of the token, with each email looked up by `users.lookupByEmail`."""
     from slack_sdk.errors import SlackApiError
 
-    from bot.adapters.slack import PLATFORM, web_client
+    from bot.adapters.slack import PLATFORM
+    from bot.adapters.slack_web import web_client
 
     client = web_client(token, api_url)
     try:

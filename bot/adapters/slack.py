@@ -11,7 +11,6 @@ import re
 import secrets
 import signal
 import threading
-from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -22,50 +21,20 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
-from slack_sdk.http_retry.builtin_handlers import (
-    ConnectionErrorRetryHandler,
-    RateLimitErrorRetryHandler,
-    ServerErrorRetryHandler,
-)
-from waitress import create_server
-from waitress.server import BaseWSGIServer, MultiSocketServer
 
 import prompts
+from bot.adapters.slack_web import SlackSender, web_client
 from bot.app import Runtime
+from bot.http_server import WSGIApp, make_server, routes_app
 from bot.render.slack import CHOICE_ACTION_PREFIX, parse_choice, plain_text, render_slack
 from handlers.messages import Inbound, Outbound, Reply
 from handlers.router import Bot, Delivery
 from scheduling.background import start_periodic
-from scheduling.tick import Recipient, SendLater
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
 HOUSEKEEPING = timedelta(minutes=15)
-MAX_BODY_BYTES = 1_000_000  # Slack payloads are kilobytes; refuse huge bodies before Bolt reads them
 log = logging.getLogger(__name__)
-
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def web_client(token: str, base_url: str, rate_limit_retries: int = 5) -> WebClient:
-    """A Web API client that waits out 429s (honouring Retry-After) and retries 5xx and network errors.
-
-    The outbox's client waits out no 429 itself (`rate_limit_retries=0`): the row goes back with Slack's
-    Retry-After instead, so a long wait never outlives the row's lease.
-    """
-    if not base_url.endswith("/"):
-        base_url += "/"
-    return WebClient(
-        token=token,
-        base_url=base_url,
-        timeout=10,
-        retry_handlers=[
-            RateLimitErrorRetryHandler(max_retry_count=rate_limit_retries),
-            ServerErrorRetryHandler(max_retry_count=4),
-            ConnectionErrorRetryHandler(max_retry_count=4),
-        ],
-    )
-
 
 # Message subtypes that are still a person typing: a plain reply, one also sent to the channel, /me, a file.
 PERSON_SUBTYPES = (None, "thread_broadcast", "me_message", "file_share")
@@ -246,54 +215,6 @@ class SlackAdapter:
         return self._profiles[user]
 
 
-class SlackSender:
-    """Sends outbox rows as DMs: one row is one post (a message, or a file with the message as its comment).
-
-    The client waits out 429s and retries 5xx itself; what still fails goes back to the outbox for later.
-    """
-
-    def __init__(self, client: WebClient) -> None:
-        self.client = client
-
-    def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
-        if recipient.user_id.startswith("pending:"):
-            raise SendLater(timedelta(hours=1), f"{recipient.user_id} is not matched to a Slack account yet")
-        try:
-            self._send(recipient, payload)
-        except SlackApiError as error:
-            if error.response.status_code != 429:
-                raise
-            wait = max(int(error.response.headers.get("Retry-After") or 30), 1)
-            raise SendLater(timedelta(seconds=wait), "Slack is still rate limiting after retries") from error
-
-    def _send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
-        channel = self.client.conversations_open(users=recipient.user_id)["channel"]["id"]
-        parts = [render_slack(Outbound.model_validate(m)) for m in payload.get("messages", [])]
-        text = "\n\n".join(part["text"] for part in parts)
-        attachments = payload.get("attachments") or []
-        if attachments:
-            self.client.files_upload_v2(
-                channel=channel,
-                initial_comment=text,
-                file_uploads=[
-                    {
-                        "content": a["content"].encode(),
-                        "filename": a["filename"],
-                        "title": a.get("title", a["filename"]),
-                    }
-                    for a in attachments
-                ],
-            )
-            return
-        self.client.chat_postMessage(channel=channel, text=text, blocks=[b for part in parts for b in part["blocks"]])
-
-
-def outbox_sender(runtime: Runtime) -> SlackSender:
-    token = runtime.settings.slack_bot_token
-    assert token is not None
-    return SlackSender(web_client(token.get_secret_value(), runtime.settings.slack_api_url, rate_limit_retries=0))
-
-
 def build_slack_app(runtime: Runtime, client: WebClient | None = None) -> tuple[App, SlackAdapter]:
     settings = runtime.settings
     if settings.slack_bot_token is None or settings.slack_signing_secret is None:
@@ -324,24 +245,15 @@ def start_background(runtime: Runtime, adapter: SlackAdapter) -> list[Background
     ]
 
 
+def outbox_sender(runtime: Runtime) -> SlackSender:
+    token = runtime.settings.slack_bot_token
+    assert token is not None
+    return SlackSender(web_client(token.get_secret_value(), runtime.settings.slack_api_url, rate_limit_retries=0))
+
+
 def wsgi_app(app: App) -> WSGIApp:
-    """One URL for Slack (`POST /slack/events`) plus `GET /healthz` for load balancers."""
-    slack = SlackRequestHandler(app, path=EVENTS_PATH)
-
-    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
-        if environ.get("PATH_INFO") == "/healthz" and environ.get("REQUEST_METHOD") in ("GET", "HEAD"):
-            start_response("200 OK", [("Content-Type", "text/plain; charset=utf-8")])
-            return [b"ok\n"]
-        return slack(environ, start_response)
-
-    return application
-
-
-def make_server(app: WSGIApp, host: str, port: int, threads: int) -> BaseWSGIServer | MultiSocketServer:
-    """A waitress server (production-grade, pure Python); port 0 picks a free port, for tests."""
-    return create_server(
-        app, host=host, port=port, threads=threads, ident="growthbot", max_request_body_size=MAX_BODY_BYTES
-    )
+    """Slack's one URL (`POST /slack/events`) plus the server's own `/healthz`."""
+    return routes_app({EVENTS_PATH: SlackRequestHandler(app, path=EVENTS_PATH)})
 
 
 def serve(runtime: Runtime, host: str, port: int) -> int:

@@ -8,8 +8,10 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.adapters.slack import build_slack_app, make_server, web_client, wsgi_app
+from bot.adapters.slack import build_slack_app, wsgi_app
+from bot.adapters.slack_web import web_client
 from bot.app import Runtime, assemble
+from bot.http_server import make_server
 from bot.settings import Settings
 from handlers.router import Bot
 from tests.fakes.slack_api import FakeSlackAPI

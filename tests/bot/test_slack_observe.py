@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 import pytest
 from icalendar import Calendar
 
-from bot.adapters.slack import SlackSender, web_client
+from bot.adapters.slack_web import SlackSender, web_client
 from scheduling.clock import FakeClock
 from storage.unit_of_work import unit_of_work
 from tests.bot.conftest import SlackRig

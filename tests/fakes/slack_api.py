@@ -31,6 +31,8 @@ class FakeSlackAPI:
         self.emails: dict[str, str] = {}  # users.lookupByEmail: address -> user id
         self.zones: dict[str, str] = {}  # users.info: user id -> tz, when not the default `tz`
         self.uploads: dict[str, bytes] = {}  # file id -> bytes uploaded through files_upload_v2
+        # Per-test answers for a method: params -> (status, headers, body); tried before the built-in ones.
+        self.answers: dict[str, Callable[[dict[str, Any]], tuple[int, dict[str, str], dict[str, Any]]]] = {}
         api = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -95,6 +97,12 @@ class FakeSlackAPI:
                 self.calls.append(Call(f"{method}!{status}", params))
                 return status, headers, {"ok": False, "error": "ratelimited" if status == 429 else "fatal_error"}
             self.calls.append(Call(method, params))
+            if method in self.answers:
+                return self.answers[method](params)
+            if method in ("views.open", "views.push", "views.update"):
+                view = params.get("view")
+                view = json.loads(view) if isinstance(view, str) else view
+                return 200, {}, {"ok": True, "view": {"id": f"V{len(self.calls)}", **(view or {})}}
             if method == "auth.test":
                 return 200, {}, {"ok": True, "user_id": "UBOT", "bot_id": "BBOT", "team_id": "T1", "user": "growthbot"}
             if method == "conversations.open":

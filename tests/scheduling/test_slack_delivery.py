@@ -9,7 +9,7 @@ from datetime import timedelta
 
 import pytest
 
-from bot.adapters.slack import SlackSender, web_client
+from bot.adapters.slack_web import SlackSender, web_client
 from scheduling.clock import FakeClock
 from storage.database import Database
 from tests.fakes.slack_api import FakeSlackAPI
