@@ -151,7 +151,12 @@ class BotTokenProvider:
                 with self._flag_lock:
                     self._refreshing = False
 
-        self._spawn(run)
+        try:
+            self._spawn(run)
+        except Exception:  # no thread to be had: the current token still serves; try again on the next call
+            log.exception("could not start the Bot Framework token refresh")
+            with self._flag_lock:
+                self._refreshing = False
 
     def _refresh(self) -> _Token:
         with self._fetch_lock:  # one fetch at a time; whoever waited gets the fresh token
