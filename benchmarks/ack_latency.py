@@ -115,11 +115,12 @@ def _drain(app: Any, api: FakeSlackAPI, quiet: float = 0.3, limit: float = 120.0
 def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None:
     """Child process: start the fake Web API and one app under waitress, then obey the parent's pipe."""
     from slack_bolt import App
+    from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     from bot.adapters.slack import build_slack_app, wsgi_app
     from bot.adapters.slack_web import web_client
     from bot.app import build
-    from bot.http_server import make_server
+    from bot.http_server import make_server, routes_app
 
     tally = _Tally()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
@@ -148,6 +149,7 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
             )
             runtime = build(settings)
             app, _adapter = build_slack_app(runtime, client)
+            wsgi = wsgi_app(app, SIGNING_SECRET)
         else:
             app = App(client=client, signing_secret=SIGNING_SECRET)
 
@@ -159,7 +161,9 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
             def on_message() -> None:
                 pass
 
-        server = make_server(wsgi_app(app), "127.0.0.1", 0, threads)
+            wsgi = routes_app({"/slack/events": SlackRequestHandler(app, path="/slack/events")})
+
+        server = make_server(wsgi, "127.0.0.1", 0, threads)
         server_thread = threading.Thread(target=server.run, name="waitress", daemon=True)
         server_thread.start()
         executor = getattr(app.listener_runner, "listener_executor", None)

@@ -9,9 +9,6 @@ from datetime import timedelta
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.settings import Settings
-from handlers.observations.reminders import ObservationReminders
-from handlers.observations.rubric import load_rubric
-from handlers.observations.service import Policy
 from handlers.router import Bot
 from scheduling.background import start_periodic
 from scheduling.clock import Clock, SystemClock
@@ -60,16 +57,11 @@ def make_kinds(settings: Settings) -> Kinds:
 
 
 def assemble(settings: Settings, db: Database, clock: Clock) -> Runtime:
-    """The bot and the scheduler's registry of kinds on a database that is ready."""
+    """The bot with every registered feature, and the scheduler's kinds those features declare."""
     kinds = make_kinds(settings)
-    policy = Policy(
-        notice_school_days=settings.notice_school_days,
-        feedback_school_days=settings.feedback_school_days,
-        rubric=load_rubric(settings.rubric_path),
-        quiet=QuietHours(settings.quiet_start, settings.quiet_end),
-    )
-    bot = Bot(db, clock, settings.default_timezone, settings.draft_idle_days, policy)
-    ObservationReminders(bot.observations).register(kinds)
+    bot = Bot(db, clock, settings)
+    for kind in bot.kinds():
+        kinds.register(kind)
     return Runtime(settings=settings, db=db, bot=bot, clock=clock, kinds=kinds)
 
 

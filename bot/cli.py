@@ -1,4 +1,4 @@
-"""`growthbot` on the command line: console, serve, socket, worker, db upgrade, export."""
+"""`growthbot` on the command line: console, serve, socket, worker, db upgrade, export, and features' verbs."""
 
 from __future__ import annotations
 
@@ -10,9 +10,14 @@ from pathlib import Path
 from bot import org_commands
 from bot.app import build, configure_logging
 from bot.settings import Settings
+from handlers.export import as_csv, as_json
+from handlers.features import CliEnv, Feature
+from handlers.router import Bot
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(features: list[Feature] | None = None) -> argparse.ArgumentParser:
+    """The command line, with the export tables and verbs the registered features declare."""
+    features = Bot.catalogue(Settings()) if features is None else features
     parser = argparse.ArgumentParser(prog="growthbot", description="Coaching and evaluation chat bot for schools.")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -33,18 +38,31 @@ def _parser() -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="create or migrate the schema to the latest version")
 
     export = commands.add_parser("export", help="write records as JSON or CSV")
-    export.add_argument("what", choices=["goals", "observations"], help="what to export")
+    exports = [e.name for f in features for e in f.exports]
+    export.add_argument("what", choices=exports, help="what to export")
     export.add_argument("--format", choices=["json", "csv"], default="json")
     export.add_argument("--out", type=Path, default=None, help="file to write (default: standard output)")
 
+    manifest = commands.add_parser("slack-manifest", help="print the Slack app manifest for your server's URL")
+    manifest.add_argument("--url", required=True, help="public base URL, e.g. https://growthbot.example.org")
+
     org_commands.add_parsers(commands)
+    for verb in (v for f in features for v in f.cli):
+        verb.configure(commands.add_parser(verb.name, help=verb.help))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
     settings = Settings()
-    quiet = args.command in ("console", *org_commands.COMMANDS)  # their output is for a person to read
+    features = Bot.catalogue(settings)
+    args = _parser(features).parse_args(argv)
+    if args.command == "slack-manifest":
+        from bot.manifests import slack_manifest
+
+        sys.stdout.write(slack_manifest(features, args.url))
+        return 0
+    verbs = {v.name: v for f in features for v in f.cli}
+    quiet = args.command in ("console", *org_commands.COMMANDS, *verbs)  # their output is for a person to read
     configure_logging("WARNING" if quiet else settings.log_level)
 
     if args.command == "db":
@@ -67,14 +85,14 @@ def main(argv: list[str] | None = None) -> int:
             if background is not None:
                 background.shutdown(wait=False)
         return 0
+    if args.command in verbs:
+        env = CliEnv(runtime.db, runtime.clock.now(), settings.default_timezone, sys.stdout, sys.stderr)
+        return verbs[args.command].run(args, env)
     if args.command == "export":
-        from handlers.export import GOAL_COLUMNS, OBSERVATION_COLUMNS, as_csv, as_json, goal_rows, observation_rows
-
-        goals = args.what == "goals"
-        rows = goal_rows(runtime.db) if goals else observation_rows(runtime.db)
-        columns = GOAL_COLUMNS if goals else OBSERVATION_COLUMNS
-        text = as_json(rows) if args.format == "json" else as_csv(rows, columns)
-        noun = "goal" if goals else "observation"
+        export = runtime.bot.exports[args.what]
+        rows = export.rows(runtime.db)
+        text = as_json(rows) if args.format == "json" else as_csv(rows, export.columns)
+        noun = export.noun
         if args.out:
             args.out.write_text(text, encoding="utf-8")
             print(f"Wrote {len(rows)} {noun}{'' if len(rows) == 1 else 's'} to {args.out}", file=sys.stderr)

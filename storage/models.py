@@ -82,6 +82,9 @@ class Person(Base):
     away_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     quiet_start: Mapped[str | None] = mapped_column(String(5), doc="HH:MM local; None means the default.")
     quiet_end: Mapped[str | None] = mapped_column(String(5))
+    zone_chosen: Mapped[bool] = mapped_column(
+        Boolean, default=False, doc="Set by the person in /settings: a platform profile no longer overrides it."
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
     workspace: Mapped[Workspace] = relationship()

@@ -10,7 +10,9 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from storage.database import Database, insert_new
 from storage.models import Conversation, Goal, Person, ProcessedEvent, Workspace
@@ -274,8 +276,18 @@ class Repos:
         self.roster = Roster(self.session)
 
 
+class ConcurrentUpdate(Exception):
+    """Another transaction changed or inserted the same row first; the caller may read again and retry.
+
+    Raised instead of SQLAlchemy's own errors so that handlers never import SQLAlchemy.
+    """
+
+
 @contextmanager
 def unit_of_work(db: Database) -> Iterator[Repos]:
     """One transaction: committed when the block ends, rolled back if it raises."""
-    with db.sessions.begin() as session:
-        yield Repos(session)
+    try:
+        with db.sessions.begin() as session:
+            yield Repos(session)
+    except (StaleDataError, IntegrityError) as error:
+        raise ConcurrentUpdate(str(error).splitlines()[0]) from error

@@ -29,6 +29,7 @@ import pytest
 from hypothesis import HealthCheck, settings
 from sqlalchemy import MetaData, make_url, text
 
+from bot.settings import Settings
 from handlers.router import Bot
 from scheduling.clock import FakeClock
 from storage.database import Database, connect, upgrade
@@ -40,6 +41,14 @@ DEFAULT_TIMEZONE = "America/New_York"
 IDLE_DAYS = 14
 
 POSTGRES_ENV = "TEST_DATABASE_URL"
+
+
+def test_settings(**changes: object) -> Settings:
+    """Settings as a fresh install has them (no .env), in New York, with drafts idle after IDLE_DAYS."""
+    return Settings(_env_file=None, default_timezone=DEFAULT_TIMEZONE, draft_idle_days=IDLE_DAYS, **changes)
+
+
+test_settings.__test__ = False  # type: ignore[attr-defined]  # a factory, not a test
 REQUIRE_ENV = "REQUIRE_POSTGRES"
 
 # Checks are pure and fast, but CI machines are not: no per-example deadline.
@@ -193,7 +202,7 @@ def clock() -> FakeClock:
 @pytest.fixture
 def bot(db: Database, clock: FakeClock) -> Bot:
     """The bot on the test database and fake clock, as `growthbot console` builds it."""
-    return Bot(db, clock, DEFAULT_TIMEZONE, idle_days=IDLE_DAYS)
+    return Bot(db, clock, test_settings())
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from bot.adapters.console import to_inbound
 from bot.render.plain import render_plain
-from handlers.export import goal_rows
+from handlers.goals.export import goal_rows
 from handlers.messages import Inbound, Reply
 from handlers.router import Bot
 from storage.database import Database

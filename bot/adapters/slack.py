@@ -6,11 +6,13 @@ bot, and posts the neutral replies as Block Kit in the person's DM thread.
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 import secrets
 import signal
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
@@ -21,12 +23,14 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
+from slack_sdk.signature import SignatureVerifier
 
 import prompts
 from bot.adapters.slack_web import SlackSender, web_client
 from bot.app import Runtime
-from bot.http_server import WSGIApp, make_server, routes_app
+from bot.http_server import MAX_BODY_BYTES, WSGIApp, make_server, routes_app
 from bot.render.slack import CHOICE_ACTION_PREFIX, parse_choice, plain_text, render_slack
+from bot.render.slack_forms import CALLBACK_ID, ViewTooLarge, error_text, modal, page_of, read_view
 from handlers.messages import Inbound, Outbound, Reply
 from handlers.router import Bot, Delivery
 from scheduling.background import start_periodic
@@ -40,7 +44,6 @@ log = logging.getLogger(__name__)
 PERSON_SUBTYPES = (None, "thread_broadcast", "me_message", "file_share")
 
 
-COMMANDS = ("goal", "observe", "away")
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 
 
@@ -71,6 +74,8 @@ class SlackAdapter:
         self.bot = bot
         self.client = client
         self._profiles: dict[str, dict[str, Any]] = {}
+        # Posts that follow a modal's submission, so the HTTP response (which closes the modal) never waits on them.
+        self._after_ack = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-after-submit")
 
     def register(self, app: App) -> None:
         """Ack in the request thread at once; do the work in Bolt's lazy-listener pool afterwards.
@@ -78,10 +83,11 @@ class SlackAdapter:
         Slack wants an answer within 3 s. A plain listener would ack from the same pool that does the
         work, so a burst of /goal commands would wait behind each other's database and Web API calls.
         """
-        for name in COMMANDS:
+        for name in self.bot.commands:
             app.command(f"/{name}")(ack=acknowledge, lazy=[self.on_command])
         app.event("message")(ack=acknowledge, lazy=[self.on_message])
         app.action(re.compile(f"^{CHOICE_ACTION_PREFIX}"))(ack=acknowledge, lazy=[self.on_choice])
+        app.view(CALLBACK_ID)(self.on_form)  # in the request thread: the response carries errors or the next page
 
     # -- listeners -----------------------------------------------------------------------------------
 
@@ -98,19 +104,29 @@ class SlackAdapter:
         user = body["user_id"]
         in_dm = body.get("channel_name") == "directmessage" or str(body.get("channel_id", "")).startswith("D")
         dm = self.client.conversations_open(users=user)["channel"]["id"]
-        reply = self.bot.handle(
-            Inbound(
-                platform=PLATFORM,
-                workspace=team_of(body),
-                user_id=user,
-                user_name=body.get("user_name", ""),
-                **self.profile(user),
-                channel=dm,
-                command=str(body.get("command", "/goal")).lstrip("/"),
-                text=command_text(body.get("text", "")),
-                event_key=f"command:{body.get('trigger_id', '')}" if body.get("trigger_id") else None,
-            )
+        trigger = str(body.get("trigger_id") or "")
+        inbound = Inbound(
+            platform=PLATFORM,
+            workspace=team_of(body),
+            user_id=user,
+            user_name=body.get("user_name", ""),
+            **self.profile(user),
+            channel=dm,
+            command=str(body.get("command", "/goal")).lstrip("/"),
+            text=command_text(body.get("text", "")),
+            event_key=f"command:{trigger}" if trigger else None,
+            forms=bool(trigger),
         )
+        reply = self.bot.handle(inbound)
+        if reply.form is not None:
+            if self.open_modal(trigger, reply):
+                return
+            # The trigger expired (or Slack refused the view): the same questions, in the DM thread.
+            reply = self.bot.handle(
+                inbound.model_copy(update={"forms": False, "event_key": f"{inbound.event_key}:steps"})
+            )
+            reply.messages.insert(0, Outbound(template="slack/form_fallback"))
+            in_dm = in_dm or reply.new_thread
         if reply.new_thread:
             self.deliver(reply, dm, None)
             if not in_dm:
@@ -129,6 +145,8 @@ class SlackAdapter:
         channel = event["channel"]
         thread = event.get("thread_ts")
         if thread is None:
+            if body.get("event_id") and not self.bot.first_delivery(PLATFORM, f"event:{body['event_id']}"):
+                return  # Slack's retry of a message we already answered
             self.post(channel, None, Outbound(template="slack/reply_in_thread"))
             return
         reply = self.bot.handle(
@@ -168,6 +186,64 @@ class SlackAdapter:
             )
         )
         self.deliver(reply, channel, thread)
+
+    def open_modal(self, trigger: str, reply: Reply) -> bool:
+        """Show the reply's form as a modal; False if Slack would not (expired trigger, a view over its limits)."""
+        assert reply.form is not None
+        try:
+            self.client.views_open(trigger_id=trigger, view=modal(reply.form))
+        except (SlackApiError, ViewTooLarge) as error:
+            reason = error.response.get("error") if isinstance(error, SlackApiError) else str(error)
+            log.warning("could not open the %s form as a modal (%s); asking step by step", reply.form.id, reason)
+            return False
+        return True
+
+    def on_form(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """A modal page submitted: inline errors, the next page, or (on the last page) save and close."""
+        try:
+            submission, page = read_view(view)
+        except ValueError:
+            log.warning("a view_submission that is not one of our forms (callback %s)", view.get("callback_id"))
+            ack()
+            return
+        user = body["user"]["id"]
+        reply = self.bot.handle(
+            Inbound(
+                platform=PLATFORM,
+                workspace=team_of(body),
+                user_id=user,
+                user_name=body["user"].get("name", ""),
+                channel="modal",
+                form=submission,
+                event_key=f"view:{view.get('id', '')}",
+            )
+        )
+        if reply.form_errors:
+            ack(**self._form_errors(reply, submission.fields))
+        elif not submission.last and reply.form is not None:
+            ack(response_action="update", view=modal(reply.form, page + 1))
+        else:
+            ack()
+            if reply.messages:
+                self._after_ack.submit(self._post_to_dm, user, reply.messages)
+
+    def _form_errors(self, reply: Reply, shown: list[str]) -> dict[str, Any]:
+        """Errors under the inputs on this page; a problem with an earlier page's answer goes back to it."""
+        errors = {name: error_text(message) for name, message in reply.form_errors.items()}
+        if set(errors) <= set(shown) or reply.form is None:
+            return {"response_action": "errors", "errors": {f"f_{name}": text for name, text in errors.items()}}
+        form = reply.form
+        first = next(item.name for item in form.fields if item.name in errors)
+        banner = [f"{form.field(name).label} {text}" for name, text in errors.items()]
+        return {"response_action": "update", "view": modal(form, page_of(form, first), banner)}
+
+    def _post_to_dm(self, user: str, messages: list[Outbound]) -> None:
+        try:
+            channel = self.client.conversations_open(users=user)["channel"]["id"]
+            for message in messages:
+                self.post(channel, None, message)
+        except Exception:
+            log.exception("could not post a form's confirmation to %s", user)
 
     # -- delivery ------------------------------------------------------------------------------------
 
@@ -223,6 +299,7 @@ def build_slack_app(runtime: Runtime, client: WebClient | None = None) -> tuple[
     app = App(
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
+        request_verification_enabled=False,  # `verified` checks every request before Bolt (see there)
         process_before_response=True,  # run only the ack in the request thread; lazy work runs in the pool
         listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="slack-work"),
     )
@@ -251,14 +328,65 @@ def outbox_sender(runtime: Runtime) -> SlackSender:
     return SlackSender(web_client(token.get_secret_value(), runtime.settings.slack_api_url, rate_limit_retries=0))
 
 
-def wsgi_app(app: App) -> WSGIApp:
-    """Slack's one URL (`POST /slack/events`) plus the server's own `/healthz`."""
-    return routes_app({EVENTS_PATH: SlackRequestHandler(app, path=EVENTS_PATH)})
+_SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
+
+
+def _refuse(start_response: Callable[..., Any], status: str) -> Iterable[bytes]:
+    start_response(status, [("Content-Type", "text/plain; charset=utf-8")])
+    return [status.encode() + b"\n"]
+
+
+def verified(inner: WSGIApp, signing_secret: str) -> WSGIApp:
+    """Slack's signature checked before Bolt sees anything, every malformed header refused with a 4xx.
+
+    Bolt's own check is turned off: it answers a non-numeric timestamp with a 500 and logs refused bodies,
+    which carry people's text. Here a refusal is logged with its reason and address only.
+    """
+    verifier = SignatureVerifier(signing_secret)
+
+    def application(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        if environ.get("REQUEST_METHOD") != "POST":
+            return _refuse(start_response, "405 Method Not Allowed")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return _refuse(start_response, "400 Bad Request")
+        if not 0 <= length <= MAX_BODY_BYTES:
+            return _refuse(start_response, "413 Content Too Large")
+        body = environ["wsgi.input"].read(length)
+        timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
+        signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
+        reason = None
+        if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+            reason = "a missing or malformed timestamp"
+        elif not _SIGNATURE.fullmatch(signature):
+            reason = "a missing or malformed signature"
+        elif not verifier.is_valid(body, timestamp, signature):
+            reason = "a wrong signature or a stale timestamp"
+        if reason is not None:
+            log.warning("refused a request to %s with %s (from %s)", EVENTS_PATH, reason, environ.get("REMOTE_ADDR"))
+            return _refuse(start_response, "401 Unauthorized")
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            return _refuse(start_response, "400 Bad Request")
+        environ["wsgi.input"] = io.BytesIO(body)
+        environ["CONTENT_LENGTH"] = str(len(body))
+        return inner(environ, start_response)
+
+    return application
+
+
+def wsgi_app(app: App, signing_secret: str) -> WSGIApp:
+    """Slack's one URL (`POST /slack/events`), signature first, plus the server's own `/healthz`."""
+    return routes_app({EVENTS_PATH: verified(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)})
 
 
 def serve(runtime: Runtime, host: str, port: int) -> int:
     app, adapter = build_slack_app(runtime)
-    server = make_server(wsgi_app(app), host, port, runtime.settings.http_threads)
+    secret = runtime.settings.slack_signing_secret
+    assert secret is not None
+    server = make_server(wsgi_app(app, secret.get_secret_value()), host, port, runtime.settings.http_threads)
     schedulers = start_background(runtime, adapter)
     log.info("growthbot listening on http://%s:%s%s", host, port, EVENTS_PATH)
     try:

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
 
 from handlers.engine import State
+from handlers.features import Invocation, Port
 from handlers.goals.flow import GoalCoach, state_from_goal
 from handlers.goals.statement import GOAL_TYPES, compose, readable_date
 from handlers.messages import Outbound, Reply
 from storage.models import Goal, Person
 from storage.unit_of_work import ConversationKey, Repos
-
-if TYPE_CHECKING:
-    from handlers.router import Bot
 
 USAGE = "goals/usage"
 
@@ -29,10 +26,12 @@ def goal_summary(goal: Goal) -> dict[str, object]:
 
 
 class GoalCommands:
-    def __init__(self, bot: Bot) -> None:
-        self.bot = bot
+    def __init__(self, port: Port) -> None:
+        self.port = port
 
-    def run(self, repos: Repos, person: Person, key: ConversationKey, args: str, now: datetime) -> Reply:
+    def run(self, invocation: Invocation) -> Reply:
+        repos, person, key, args, now = (invocation.repos, invocation.person, invocation.key, invocation.args,
+                                         invocation.now)  # fmt: skip
         words = args.split()
         verb = words[0].lower() if words else "new"
         if verb in ("new", "start"):
@@ -77,7 +76,7 @@ class GoalCommands:
         busy, notices = self._make_room(repos, person, key, now)
         if busy:
             return self._already_open(repos, key)
-        reply = self.bot.start(repos, key, GoalCoach.name, state, now)
+        reply = self.port.start(repos, key, GoalCoach.name, state, now)
         return Reply(messages=[*notices, intro, *reply.messages], conversation_id=reply.conversation_id,
                      new_thread=key.thread is None)  # fmt: skip
 
@@ -93,13 +92,13 @@ class GoalCommands:
             open_one.status = "replaced"  # its thread was never opened; start afresh
             return False, []
         if open_one.expires_at <= now:
-            return False, self.bot.expire_conversation(repos, person, open_one, now)
+            return False, self.port.expire_conversation(repos, person, open_one, now)
         return True, []
 
     def _already_open(self, repos: Repos, key: ConversationKey) -> Reply:
         conversation = repos.conversations.open_for(key)
         assert conversation is not None
-        flow = self.bot.flows[conversation.flow]
+        flow = self.port.flow(conversation.flow)
         state = State.load(conversation.step, conversation.payload)
         return Reply(messages=[Outbound(template="goals/already_open"), flow.ask(state, state.step)],
                      conversation_id=conversation.id)  # fmt: skip

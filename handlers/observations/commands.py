@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from handlers.engine import MAX_ANSWER_CHARS, Problem, State
+from handlers.engine import MAX_ANSWER_CHARS, Problem
+from handlers.features import Invocation, Port
 from handlers.messages import Outbound, Reply
 from handlers.observations.checks import (
     DEFAULT_MINUTES,
@@ -30,10 +30,7 @@ from handlers.observations.rubric import tag_evidence
 from handlers.observations.service import MODES, PRE_CONFERENCE_MINUTES, ObservationService, summary, zone_of
 from handlers.observations.when import When
 from storage.models import Observation, Person
-from storage.unit_of_work import ConversationKey, Repos
-
-if TYPE_CHECKING:
-    from handlers.router import Bot
+from storage.unit_of_work import Repos
 
 USAGE = "observations/usage"
 VERBS = ("new", "list", "show", "move", "cancel", "preconf", "evidence", "feedback", "share", "ack", "reply", "help")
@@ -55,19 +52,20 @@ def _problem(problem: Problem) -> Outcome:
 
 
 class ObserveCommands:
-    def __init__(self, bot: Bot, service: ObservationService) -> None:
-        self.bot = bot
+    def __init__(self, port: Port, service: ObservationService) -> None:
+        self.port = port
         self.service = service
 
     def lookup(self, repos: Repos, person: Person, now: datetime) -> Lookup:
         return Lookup(repos, person, repos.calendars.load(person.workspace_id), self.service.policy, now,
                       self.service.default_zone)  # fmt: skip
 
-    def run(self, repos: Repos, person: Person, key: ConversationKey, args: str, now: datetime) -> Reply:
+    def run(self, invocation: Invocation) -> Reply:
+        repos, person, args, now = invocation.repos, invocation.person, invocation.args, invocation.now
         words = args.split()
         verb = words[0].lower() if words else "new"
         if verb == "new":
-            return self.guided(repos, key, now)
+            return self.port.open_form(repos, invocation, "observe", {})
         if verb == "help":
             return Reply(messages=[_say(USAGE)])
         if verb == "list":
@@ -77,13 +75,6 @@ class ObserveCommands:
         return Reply(messages=self.one_line(repos, person, args, now).messages)
 
     # -- scheduling ----------------------------------------------------------------------------------
-
-    def guided(self, repos: Repos, key: ConversationKey, now: datetime) -> Reply:
-        if repos.conversations.open_for(key) is not None and key.thread is None and key.platform == "console":
-            return Reply(messages=[_say("observations/errors/finish_open_first")])
-        reply = self.bot.start(repos, key, "observe", State(step="mode"), now)
-        return Reply(messages=[_say("observations/form_intro"), *reply.messages],
-                     conversation_id=reply.conversation_id, new_thread=key.thread is None)  # fmt: skip
 
     def one_line(self, repos: Repos, observer: Person, args: str, now: datetime) -> Outcome:
         """`@kim next Tuesday 10:15 announced 30`: who first, then when, with mode and minutes anywhere."""

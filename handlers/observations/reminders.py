@@ -17,7 +17,7 @@ from handlers.observations.service import (
     ObservationService,
     zone_of,
 )
-from scheduling.kinds import Kind, Kinds, Notice
+from scheduling.kinds import Kind, Notice
 from storage.models import Observation, Schedule
 from storage.unit_of_work import Repos
 
@@ -26,12 +26,14 @@ class ObservationReminders:
     def __init__(self, service: ObservationService) -> None:
         self.service = service
 
-    def register(self, kinds: Kinds) -> None:
+    def kinds(self) -> tuple[Kind, ...]:
         # Notices and invites must reach people even after a long outage; reminders lose their point sooner.
-        kinds.register(Kind(NOTICE, expand=lambda *_: [], nudge=False, grace=timedelta(days=3)))
-        kinds.register(Kind(AFTER_NOTICE, expand=self.after_notice, shift=None, nudge=False, grace=timedelta(days=3)))
-        kinds.register(Kind(EVIDENCE_PROMPT, expand=self.evidence_prompt, shift=None))
-        kinds.register(Kind(FEEDBACK_REMINDER, expand=self.feedback_reminder, shift=None, grace=timedelta(hours=12)))
+        return (
+            Kind(NOTICE, expand=lambda *_: [], nudge=False, grace=timedelta(days=3)),
+            Kind(AFTER_NOTICE, expand=self.after_notice, shift=None, nudge=False, grace=timedelta(days=3)),
+            Kind(EVIDENCE_PROMPT, expand=self.evidence_prompt, shift=None),
+            Kind(FEEDBACK_REMINDER, expand=self.feedback_reminder, shift=None, grace=timedelta(hours=12)),
+        )
 
     def _current(self, repos: Repos, schedule: Schedule) -> Observation | None:
         """The observation, unless it was cancelled or moved since this schedule was made."""

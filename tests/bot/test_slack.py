@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from handlers.export import goal_rows
+from handlers.goals.export import goal_rows
 from tests.bot.conftest import TEACHER, SlackRig
 
 
@@ -94,16 +94,16 @@ def test_retried_event_is_answered_once(rig: SlackRig) -> None:
     assert "Step 4 of 9" in reply["text"]  # the retry did not advance the dialog a second time
 
 
-def test_same_button_twice_gets_a_short_note_and_no_second_answer(rig: SlackRig) -> None:
+def test_five_identical_clicks_answer_once_and_post_nothing_more(rig: SlackRig) -> None:
     start_goal(rig)
     root = rig.api.posts()[0]
-    rig.slack.click(TEACHER, root, 1)
+    for _ in range(5):
+        rig.slack.click(TEACHER, root, 1)
     rig.api.wait_posts(2)
-    rig.slack.click(TEACHER, root, 1)
-    posts = rig.api.wait_posts(3)
-    assert "already" in posts[-1]["text"]
+    time.sleep(0.5)
+    assert len(rig.api.posts()) == 2  # one answer; the repeats are Slack retries or double clicks, and stay silent
     rig.slack.click(TEACHER, root, 0)  # another button of an answered question
-    posts = rig.api.wait_posts(4)
+    posts = rig.api.wait_posts(3)
     assert "already been answered" in posts[-1]["text"]
 
 

@@ -66,10 +66,61 @@ def test_a_teacher_who_is_not_yours_is_refused_privately(org: SlackRig) -> None:
     assert "Maria Lopez is not one of your educators" in responses(org, 1)[0]
 
 
-def test_the_guided_form_runs_in_a_dm_thread(org: SlackRig) -> None:
+def opened_view(rig: SlackRig, count: int = 1) -> dict:
+    """The view of the `count`th views.open call, with the id the fake gave it."""
+    calls = rig.api.wait_for(lambda calls: sum(c.method == "views.open" for c in calls) >= count)
+    view = [c.params for c in calls if c.method == "views.open"][count - 1]["view"]
+    view = json.loads(view) if isinstance(view, str) else view
+    return {**view, "id": f"V-{count}"}
+
+
+def observations(rig: SlackRig) -> list[dict]:
+    from handlers.observations.export import observation_rows
+
+    return observation_rows(rig.runtime.db)
+
+
+def test_observe_alone_opens_a_modal_with_inline_errors_then_schedules_once(org: SlackRig) -> None:
+    status, _ = org.slack.command(EVALUATOR, "", name="/observe")
+    assert status == 200
+    view = opened_view(org)
+    assert view["type"] == "modal" and len(view["title"]["text"]) <= 24
+    inputs = {b["block_id"]: b for b in view["blocks"] if b["type"] == "input"}
+    assert list(inputs) == ["f_mode", "f_teacher", "f_when", "f_minutes"]
+    assert inputs["f_mode"]["element"]["initial_option"]["value"] == "announced"
+    assert inputs["f_minutes"]["element"]["initial_value"] == "30"
+
+    status, body = org.slack.submit_view(
+        EVALUATOR, view, {"mode": "announced", "teacher": "Nobody Here", "when": "someday", "minutes": "30"}
+    )
+    answer = json.loads(body)
+    assert status == 200 and answer["response_action"] == "errors"
+    assert set(answer["errors"]) == {"f_teacher", "f_when"}  # every field that is wrong, each under its input
+    assert "Nobody Here" in answer["errors"]["f_teacher"]
+
+    status, body = org.slack.submit_view(
+        EVALUATOR, view, {"mode": "announced", "teacher": f"<@{KIM}>", "when": "Nov 28 10am", "minutes": "30"}
+    )
+    assert json.loads(body)["errors"].keys() == {"f_when"}  # Saturday: not a school day, said under the field
+
+    good = {"mode": "announced", "teacher": f"<@{KIM}>", "when": "Dec 1 10am", "minutes": "30"}
+    status, body = org.slack.submit_view(EVALUATOR, view, good)
+    assert status == 200 and body in ("", "{}")  # an empty answer closes the modal
+    post = org.api.wait_posts(1)[-1]
+    assert "Scheduled #1: announced observation of *Dana Kim*, 30 minutes." in post["text"]
+    assert post["channel"] == f"D{EVALUATOR}"
+
+    status, body = org.slack.submit_view(EVALUATOR, view, good)  # the same modal submitted again
+    assert status == 200
+    assert "already submitted" in org.api.wait_posts(2)[-1]["text"]
+    assert len(observations(org)) == 1
+
+
+def test_an_expired_trigger_falls_back_to_the_same_questions_in_a_dm_thread(org: SlackRig) -> None:
+    org.api.answers["views.open"] = lambda _params: (200, {}, {"ok": False, "error": "expired_trigger_id"})
     org.slack.command(EVALUATOR, "", channel=f"D{EVALUATOR}", name="/observe")
     root = org.api.wait_posts(1)[0]
-    assert "What kind of visit is it?" in root["text"]
+    assert "could not open in time" in root["text"] and "What kind of visit is it?" in root["text"]
     org.slack.click(EVALUATOR, root, 0)  # announced
     org.api.wait_posts(2)
     for count, text in enumerate([f"<@{KIM}>", "Dec 1 10am", "30"], start=3):

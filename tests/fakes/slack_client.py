@@ -118,3 +118,38 @@ class SlackSender:
             ],
         }  # fmt: skip
         return self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)
+
+    def submit_view(self, user: str, view: dict[str, Any], values: dict[str, Any], **kw: Any) -> tuple[int, str]:
+        """Submit a modal `view` (as sent to views.open, with its Slack `id`) with `values` per field name.
+
+        A value is a string, or a list of option values for checkboxes; it is placed where Slack puts each
+        element type's state (`value`, `selected_option`, `selected_date`, ...).
+        """
+        state: dict[str, Any] = {}
+        for block in view["blocks"]:
+            if block["type"] != "input" or block["block_id"][2:] not in values:
+                continue
+            element, value = block["element"], values[block["block_id"][2:]]
+            kind = element["type"]
+            if kind in ("radio_buttons", "static_select"):
+                entry = {
+                    "type": kind,
+                    "selected_option": {"value": value, "text": {"type": "plain_text", "text": value}},
+                }
+            elif kind in ("checkboxes", "multi_static_select"):
+                entry = {"type": kind, "selected_options": [{"value": v} for v in value]}
+            elif kind == "datepicker":
+                entry = {"type": kind, "selected_date": value}
+            elif kind == "timepicker":
+                entry = {"type": kind, "selected_time": value}
+            else:
+                entry = {"type": kind, "value": value}
+            state[block["block_id"]] = {element["action_id"]: entry}
+        payload = {
+            "type": "view_submission",
+            "team": {"id": self.team},
+            "user": {"id": user, "name": user.lower()},
+            "api_app_id": "A1",
+            "view": {**view, "state": {"values": state}, "hash": f"h{next(_ids)}"},
+        }
+        return self.send(urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded", **kw)

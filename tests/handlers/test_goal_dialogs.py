@@ -17,7 +17,7 @@ from scheduling.clock import FakeClock
 from storage.database import Database
 from storage.models import ProcessedEvent
 from storage.unit_of_work import Conversations, unit_of_work
-from tests.conftest import DEFAULT_TIMEZONE, IDLE_DAYS, NOW
+from tests.conftest import DEFAULT_TIMEZONE, IDLE_DAYS, NOW, test_settings
 from tests.harness import (
     GOOD_ANSWERS,
     GOOD_GOAL,
@@ -309,7 +309,7 @@ def test_a_restarted_bot_resumes_mid_dialog(chat: Chat, db: Database, clock: Fak
     chat.start_goal()
     chat.answer_through("measurable")
     clock.advance(timedelta(hours=20))
-    restarted = Chat(Bot(db, clock, DEFAULT_TIMEZONE, idle_days=IDLE_DAYS))
+    restarted = Chat(Bot(db, clock, test_settings()))
     assert asks(restarted.say(GOOD_ANSWERS["action"]), "results")
     for step in STEPS[STEPS.index("results") :]:
         restarted.say(GOOD_ANSWERS[step])
@@ -392,7 +392,7 @@ def test_bob_and_alice_draft_at_the_same_time(chat: Chat, bot: Bot, db: Database
         ("/goal show 99999999999999999999", "Which goal? Type /goal show followed by its number"),
         ("/goal frobnicate", 'I don\'t know "/goal frobnicate". Use /goal to start a goal'),
         ("/goal help", "Use /goal to start a goal, /goal list, /goal show N or /goal edit N."),
-        ("/frobnicate", "I don't know the command frobnicate. Try /goal, /observe, /away, or help."),
+        ("/frobnicate", "I don't know the command frobnicate. Try /goal, /observe, /away, /settings, or help."),
     ],
 )
 def test_command_mistakes(chat: Chat, db: Database, command: str, reply: str) -> None:

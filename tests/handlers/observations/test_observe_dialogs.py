@@ -305,7 +305,8 @@ def test_either_person_books_a_pre_conference_before_an_announced_observation(or
 
 
 def test_export_observations_has_evidence_and_feedback(org: Org) -> None:
-    from handlers.export import OBSERVATION_COLUMNS, as_csv, observation_rows
+    from handlers.export import as_csv
+    from handlers.observations.export import OBSERVATION_COLUMNS, observation_rows
 
     lopez = org.chat("lopez")
     lopez.say("/observe @kim Dec 1 10am")
@@ -354,7 +355,7 @@ def test_booking_a_pre_conference_keeps_the_evidence_prompt_and_reminders(org: O
 
 
 def test_peer_notes_stay_between_the_two_educators(org: Org) -> None:
-    from handlers.export import observation_rows
+    from handlers.observations.export import observation_rows
 
     org.chat("cole").say("/observe @kim Dec 2 9am peer")
     org.clock.set(datetime(2026, 12, 2, 15, 0, tzinfo=UTC))

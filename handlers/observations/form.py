@@ -1,0 +1,91 @@
+"""The observation form (`/observe` alone): kind of visit, who, when, how long; a modal on Slack, steps elsewhere.
+
+The checks are the one-liner's (`checks.py`); `recheck` runs again at submit, because a form can sit open
+while the time passes, the roster changes or a new kind of visit changes who may be observed.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
+
+from handlers.engine import Check, CheckContext, Problem
+from handlers.forms import FormResult, FormSpec, Submission
+from handlers.observations.checks import Lookup, find_teacher, find_time, read_minutes, when_answer
+from handlers.observations.service import permission_problem, time_problem
+from handlers.observations.when import When
+
+if TYPE_CHECKING:
+    from handlers.observations.commands import ObserveCommands
+
+FORM_ID = "observe"
+
+
+def _lookup(ctx: CheckContext) -> Lookup:
+    return ctx.services["lookup"]
+
+
+def check_teacher(text: str, ctx: CheckContext) -> Check:
+    found = find_teacher(_lookup(ctx), text, ctx.answers.get("mode", "announced"))
+    if isinstance(found, Problem):
+        return Check(error=found)
+    return Check(value={"id": found.id, "name": found.display_name})
+
+
+def check_when(text: str, ctx: CheckContext) -> Check:
+    lookup = _lookup(ctx)
+    found = find_time(lookup, text, ctx.answers.get("mode", "announced"))
+    if isinstance(found, Problem):
+        return Check(error=found)
+    chosen = ctx.answers.get("teacher")
+    teacher = lookup.repos.people.get(chosen["id"]) if chosen else None
+    return Check(value=when_answer(found, lookup.zone, teacher, lookup.default_zone))
+
+
+def check_minutes(text: str, _ctx: CheckContext) -> Check:
+    minutes = read_minutes(text)
+    return Check(error=minutes) if isinstance(minutes, Problem) else Check(value=minutes)
+
+
+def recheck(values: dict[str, Any], ctx: CheckContext) -> dict[str, Problem]:
+    """The answers still hold together now: the time is ahead, the teacher exists and may be observed so."""
+    lookup = _lookup(ctx)
+    at = datetime.fromisoformat(values["when"]["at"])
+    if at <= lookup.now:
+        return {"when": Problem("observations/errors/form_time_passed")}
+    teacher = lookup.repos.people.get(values["teacher"]["id"])
+    if teacher is None:
+        return {"teacher": Problem("observations/errors/unknown_person", {"ref": values["teacher"]["name"]})}
+    mode = values["mode"]
+    permission = permission_problem(lookup.observer, teacher, mode)
+    if permission is not None:
+        return {"teacher": permission}
+    when = When(at=at, local=at.astimezone(ZoneInfo(lookup.zone)), guessed_date=False)
+    problem = time_problem(when, mode, lookup.calendar, lookup.policy, lookup.today)
+    return {"when": problem} if problem is not None else {}
+
+
+def observation_form(commands: ObserveCommands) -> FormSpec:
+    def submit(submission: Submission) -> FormResult:
+        values = submission.values
+        outcome = commands.create(
+            submission.repos,
+            submission.person,
+            submission.now,
+            values["teacher"]["id"],
+            datetime.fromisoformat(values["when"]["at"]),
+            values["mode"],
+            int(values["minutes"]),
+            guessed=bool(values["when"].get("guessed")),
+        )
+        return FormResult(messages=outcome.messages, result_ref=outcome.observation_id)
+
+    return FormSpec(
+        id=FORM_ID,
+        submit=submit,
+        checks={"teacher": check_teacher, "when": check_when, "minutes": check_minutes},
+        cross_check=recheck,
+        services=lambda repos, person, now: {"lookup": commands.lookup(repos, person, now)},
+        review="observations/ask/confirm",
+    )
