@@ -7,7 +7,7 @@ every flow; `keep` takes a question's default. Answers pass through the same che
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from handlers.engine import CheckContext, Finish, Flow, State, Step, Turn
@@ -33,6 +33,8 @@ def _shown(item: FormField, value: Any) -> str:
         return ", ".join(labels.get(str(v), str(v)) for v in value)
     if isinstance(value, dict):
         return str(value.get("name") or value.get("described") or "")
+    if item.kind == "date":
+        return date.fromisoformat(str(value)).strftime("%a, %b %-d, %Y")
     return labels.get(str(value), str(value))
 
 
@@ -80,6 +82,10 @@ class FormFlow(Flow):
             skippable=not item.required,
         )
 
+    def values(self, state: State) -> dict[str, Any]:
+        """The form's answers alone (not the review's), each field present, None where skipped."""
+        return {item.name: state.answers.get(item.name) for item in self.spec.form().fields}
+
     def start_state(self, defaults: dict[str, Any], context: dict[str, Any]) -> State:
         first = self.spec.form().fields[0].name
         return State(step=first, extra={"defaults": defaults, "context": context})
@@ -91,7 +97,7 @@ class FormFlow(Flow):
         context["review"] = [
             {"label": item.label, "answer": _shown(item, state.answers.get(item.name))}
             for item in form.fields
-            if item.name in state.answers
+            if state.answers.get(item.name) is not None
         ]
         return context
 
@@ -130,7 +136,7 @@ class FormFlow(Flow):
             return Turn(state, [], self.on_cancel(state))
         if value == "change":
             return REVISE
-        problems = self.spec.cross_check(dict(state.answers), ctx) if self.spec.cross_check else {}
+        problems = self.spec.cross_check(self.values(state), ctx) if self.spec.cross_check else {}
         if problems:  # the form sat open: the time passed, the roster changed, a rule across answers broke
             name, problem = next(iter(problems.items()))
             state.answers.pop(name, None)
@@ -148,7 +154,7 @@ class FormFlow(Flow):
     def complete(self, repos: Repos, person: Person, state: State, finish: Finish, now: datetime) -> Finish:
         if finish.status != "saved":
             return finish
-        submission = Submission(repos, person, now, dict(state.answers), dict(state.extra.get("context", {})))
+        submission = Submission(repos, person, now, self.values(state), dict(state.extra.get("context", {})))
         result = self.spec.submit(submission)
         if result.errors:
             problems = [Outbound(template=p.template, context=p.context) for p in result.errors.values()]

@@ -75,9 +75,10 @@ class FormSpec:
     cross_check: Callable[[dict[str, Any], CheckContext], dict[str, Problem]] | None = None
     services: Callable[[Repos, Person, datetime], dict[str, Any]] | None = None
     review: str = "forms/review"
+    words: Form | None = None  # a form built in code (a survey instrument, a test) instead of prompts/forms/
 
     def form(self) -> Form:
-        return load_form(self.id)
+        return self.words if self.words is not None else load_form(self.id)
 
 
 def _problem(template: str, **context: Any) -> Check:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from handlers import goals, observations, people
 from handlers.features import FeatureFactory
+from handlers.goals.feature import feature as goals
+from handlers.observations.feature import feature as observations
+from handlers.people.feature import feature as people
 
 FEATURES: tuple[FeatureFactory, ...] = (
-    goals.feature,
-    observations.feature,
-    people.feature,
+    goals,
+    observations,
+    people,
 )

@@ -6,12 +6,13 @@ while the time passes, the roster changes or a new kind of visit changes who may
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from handlers.engine import Check, CheckContext, Problem
 from handlers.forms import FormResult, FormSpec, Submission
+from handlers.messages import Outbound
 from handlers.observations.checks import Lookup, find_teacher, find_time, read_minutes, when_answer
 from handlers.observations.service import permission_problem, time_problem
 from handlers.observations.when import When
@@ -66,9 +67,24 @@ def recheck(values: dict[str, Any], ctx: CheckContext) -> dict[str, Problem]:
     return {"when": problem} if problem is not None else {}
 
 
+def _same_visit(submission: Submission, at: datetime, values: dict[str, Any]) -> int | None:
+    end = at + timedelta(minutes=int(values["minutes"]))
+    for other in submission.repos.observations.overlapping([submission.person.id], at, end):
+        same = (other.observer_id, other.teacher_id, other.starts_at, other.mode)
+        if other.status == "scheduled" and same == (submission.person.id, values["teacher"]["id"], at, values["mode"]):
+            return other.id
+    return None
+
+
 def observation_form(commands: ObserveCommands) -> FormSpec:
     def submit(submission: Submission) -> FormResult:
         values = submission.values
+        at = datetime.fromisoformat(values["when"]["at"])
+        twin = _same_visit(submission, at, values)
+        if twin is not None:  # scheduled meanwhile (the one-liner, another modal): say so, add nothing
+            return FormResult(
+                messages=[Outbound(template="observations/errors/already_scheduled", context={"id": twin})]
+            )
         outcome = commands.create(
             submission.repos,
             submission.person,

@@ -115,6 +115,11 @@ def test_observe_alone_opens_a_modal_with_inline_errors_then_schedules_once(org:
     assert "already submitted" in org.api.wait_posts(2)[-1]["text"]
     assert len(observations(org)) == 1
 
+    org.slack.command(EVALUATOR, "", name="/observe")  # a second modal for the visit already booked
+    org.slack.submit_view(EVALUATOR, opened_view(org, 2), good)
+    assert "already have this visit scheduled as #1" in org.api.wait_posts(3)[-1]["text"]
+    assert len(observations(org)) == 1
+
 
 def test_an_expired_trigger_falls_back_to_the_same_questions_in_a_dm_thread(org: SlackRig) -> None:
     org.api.answers["views.open"] = lambda _params: (200, {}, {"ok": False, "error": "expired_trigger_id"})

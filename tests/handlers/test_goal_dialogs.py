@@ -17,7 +17,7 @@ from scheduling.clock import FakeClock
 from storage.database import Database
 from storage.models import ProcessedEvent
 from storage.unit_of_work import Conversations, unit_of_work
-from tests.conftest import DEFAULT_TIMEZONE, IDLE_DAYS, NOW, test_settings
+from tests.conftest import IDLE_DAYS, NOW, test_settings
 from tests.harness import (
     GOOD_ANSWERS,
     GOOD_GOAL,
