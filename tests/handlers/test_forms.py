@@ -170,16 +170,16 @@ def test_the_one_check_path_reads_modal_values_the_same_way() -> None:
 
 def test_settings_in_the_terminal_show_defaults_refuse_bad_answers_and_save(chat: Chat, db: Database) -> None:
     first = chat.say("/settings")
-    assert "Your time zone" in first and "Type keep for: America/New_York." in first
+    assert "Which time zone are you in?" in first and "Type keep for: America/New_York." in first
     assert 'I don\'t know the time zone "Mars/Olympus"' in chat.say("Mars/Olympus")
     start = chat.say("pacific")
-    assert "messages may start at" in start and "Type keep for: 07:00." in start
+    assert "from what time may I message you?" in start and "Type keep for: 07:00." in start
     assert "Your answer was: America/Los_Angeles" in chat.say("back")
     chat.say("keep")
     chat.say("9:30am")
     assert "Please check Your settings" in chat.say("10am")
     too_short = chat.say("1")
-    assert "Messages must be allowed for at least an hour" in too_short and "should stop by" in too_short
+    assert "Messages must be allowed for at least an hour" in too_short and "And until what time?" in too_short
     review = chat.say("3pm")
     assert "America/Los_Angeles" in review and "09:30" in review and "15:00" in review
     assert "between 09:30 and 15:00, America/Los_Angeles time" in chat.say("1")
