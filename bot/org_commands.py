@@ -10,8 +10,11 @@ from __future__ import annotations
 import argparse
 import re
 import sys
+import time
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
+from typing import TextIO
 from zoneinfo import ZoneInfo
 
 from bot.adapters.console import PLATFORM as CONSOLE_PLATFORM
@@ -24,6 +27,46 @@ from handlers.org.problems import DirectoryError, ImportFailed, Problem
 from handlers.org.roster import Directory, LookupResult, console_directory, import_roster
 
 COMMANDS = ("roster", "calendar", "demo")
+BAR_WIDTH = 30
+REDRAW_SECONDS = 0.1  # a Slack lookup per row must not turn into a write to the terminal per row
+
+
+class TerminalProgress:
+    """One progress line, redrawn in place (carriage return) on a terminal and wiped before the report.
+
+    Only for a terminal: on a pipe or in a log the report and the problems stay exactly as they were.
+    """
+
+    def __init__(self, stream: TextIO, clock: Callable[[], float] = time.monotonic) -> None:
+        self.stream = stream
+        self.clock = clock
+        self.stage = ""
+        self.drawn_at = float("-inf")
+        self.width = 0
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        now = self.clock()
+        if stage == self.stage and done < total and now - self.drawn_at < REDRAW_SECONDS:
+            return
+        self.stage, self.drawn_at = stage, now
+        filled = BAR_WIDTH * done // total if total else BAR_WIDTH
+        percent = 100 * done // total if total else 100
+        line = f"{stage} [{'#' * filled}{'.' * (BAR_WIDTH - filled)}] {percent:3d}% {done:,}/{total:,}"
+        self.stream.write("\r" + line.ljust(self.width))
+        self.stream.flush()
+        self.width = max(self.width, len(line))
+
+    def close(self) -> None:
+        if self.width:
+            self.stream.write("\r" + " " * self.width + "\r")
+            self.stream.flush()
+            self.width = 0
+
+
+def terminal_progress(stream: TextIO) -> TerminalProgress | None:
+    """A progress bar when `stream` is a terminal, else None (pipes, files and tests get no bar)."""
+    isatty = getattr(stream, "isatty", None)
+    return TerminalProgress(stream) if isatty is not None and isatty() else None
 
 
 def _day(value: str) -> date:
@@ -148,7 +191,12 @@ def _output(args: argparse.Namespace, runtime: Runtime) -> str:
     directory = directory_for(settings)
     if args.command == "roster":
         text = _read(args.file)
-        report = import_roster(db, clock, directory, text, args.file.name, zone, dry_run=args.dry_run)
+        bar = terminal_progress(sys.stderr)
+        try:
+            report = import_roster(db, clock, directory, text, args.file.name, zone, args.dry_run, bar)
+        finally:
+            if bar is not None:
+                bar.close()
         return report.text()
     if args.org_command == "show":
         year, month = args.month or _this_month(runtime)

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
+
+SHOWN = 60  # characters of a bad value echoed back: enough to recognise it, never a megabyte
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")  # Unicode categories Cc and Cs
 
 
 @dataclass(frozen=True)
@@ -33,3 +37,19 @@ class DirectoryError(Exception):
 def check(problems: list[Problem]) -> None:
     if problems:
         raise ImportFailed(problems)
+
+
+def control_character(value: str) -> str | None:
+    """The first control character (Unicode Cc) or lone surrogate in `value`, as U+XXXX, or None.
+
+    They cannot be stored on PostgreSQL (NUL) or encoded (surrogates), they can drive the terminal that
+    shows a report, and they never belong in a name.
+    """
+    found = CONTROL.search(value)
+    return f"U+{ord(found.group()):04X}" if found else None
+
+
+def shown(value: str) -> str:
+    """A value from a file as a problem may echo it: control characters escaped, long values cut."""
+    cut = value if len(value) <= SHOWN else value[: SHOWN - 1] + "…"
+    return CONTROL.sub(lambda found: ascii(found.group())[1:-1], cut)

@@ -39,7 +39,7 @@ def load_demo(
     with unit_of_work(db) as repos:
         people = repos.roster
         workspace = people.find_workspace(directory.platform, directory.external_id)
-        if workspace is not None and not workspace.demo and any(p.email for p in people.people(workspace.id)):
+        if workspace is not None and not workspace.demo and people.emails(workspace.id):
             raise ImportFailed(
                 [Problem(0, "the terminal workspace already holds a real roster; demo data would mix with it")]
             )
