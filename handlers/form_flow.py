@@ -99,23 +99,28 @@ class FormFlow(Flow):
             for item in form.fields
             if state.answers.get(item.name) is not None
         ]
+        context.update(self._field_context(state, state.step))  # for `help` at a question
         return context
 
     def ask(self, state: State, step_name: str) -> Outbound:
         message = super().ask(state, step_name)
-        form = self.form(state)
-        if step_name in (REVIEW, REVISE):
-            return message
-        names = [item.name for item in form.fields]
-        item = form.field(step_name)
-        message.context.update(
-            field=item.model_dump(include={"label", "hint", "help", "kind", "required", "min", "max"}),
-            number=names.index(step_name) + 1,
-            total=len(names),
-            default=_shown(item, item.default) if item.default is not None else "",
-            previous=_shown(item, state.answers.get(step_name)) if step_name in state.answers else "",
-        )
+        message.context.update(self._field_context(state, step_name))
         return message
+
+    def _field_context(self, state: State, name: str) -> dict[str, Any]:
+        """What the question and its help say about one field: label, example, position, earlier answer."""
+        form = self.form(state)
+        names = [item.name for item in form.fields]
+        if name not in names:
+            return {}
+        item = form.field(name)
+        return {
+            "field": item.model_dump(include={"label", "hint", "help", "kind", "required", "min", "max"}),
+            "number": names.index(name) + 1,
+            "total": len(names),
+            "default": _shown(item, item.default) if item.default is not None else "",
+            "previous": _shown(item, state.answers.get(name)) if name in state.answers else "",
+        }
 
     def handle(self, state: State, text: str, ctx: CheckContext, clicked_step: str | None = None) -> Turn:
         """`keep` at a question with a default (or an earlier answer) takes it, as a click on it would."""

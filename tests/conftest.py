@@ -53,6 +53,7 @@ REQUIRE_ENV = "REQUIRE_POSTGRES"
 
 # Checks are pure and fast, but CI machines are not: no per-example deadline.
 settings.register_profile("growthbot", deadline=None, max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("thorough", parent=settings.get_profile("growthbot"), max_examples=1000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "growthbot"))
 
 

@@ -354,6 +354,10 @@ def verified(inner: WSGIApp, signing_secret: str) -> WSGIApp:
         if not 0 <= length <= MAX_BODY_BYTES:
             return _refuse(start_response, "413 Content Too Large")
         body = environ["wsgi.input"].read(length)
+        try:
+            body.decode("utf-8")  # Slack sends UTF-8; anything else is refused before any parsing
+        except UnicodeDecodeError:
+            return _refuse(start_response, "400 Bad Request")
         timestamp = environ.get("HTTP_X_SLACK_REQUEST_TIMESTAMP", "")
         signature = environ.get("HTTP_X_SLACK_SIGNATURE", "")
         reason = None
@@ -366,10 +370,6 @@ def verified(inner: WSGIApp, signing_secret: str) -> WSGIApp:
         if reason is not None:
             log.warning("refused a request to %s with %s (from %s)", EVENTS_PATH, reason, environ.get("REMOTE_ADDR"))
             return _refuse(start_response, "401 Unauthorized")
-        try:
-            body.decode("utf-8")
-        except UnicodeDecodeError:
-            return _refuse(start_response, "400 Bad Request")
         environ["wsgi.input"] = io.BytesIO(body)
         environ["CONTENT_LENGTH"] = str(len(body))
         return inner(environ, start_response)
