@@ -22,7 +22,9 @@ class Settings(BaseSettings):
     log_level: str = Field(default="INFO", description="Logging level.")
     draft_idle_days: int = Field(default=14, ge=1, description="Days before an idle goal draft is set aside.")
     http_threads: int = Field(default=16, ge=1, description="Worker threads of the HTTP server.")
-    listener_threads: int = Field(default=16, ge=1, description="Threads doing Slack work after the ack.")
+    listener_threads: int = Field(
+        default=16, ge=0, description="Threads handling kept requests after the ack; 0 leaves them to workers."
+    )
     tick_seconds: float = Field(default=10, gt=0, description="How often the scheduler ticks.")
     grace_hours: float = Field(default=6, ge=0, description="A message later than this after downtime is skipped.")
     kind_grace_hours: dict[str, float] = Field(

@@ -37,11 +37,24 @@ def normalise_url(url: str) -> str:
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    """WAL so readers never block the writer; NORMAL sync (durable at each WAL checkpoint, safe in WAL mode).
+
+    The driver's own transaction handling is switched off so `_begin_immediate` decides when one starts.
+    """
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+    """One writer at a time, taken at BEGIN: two transactions that both read then write would otherwise
+    deadlock on the upgrade to a write lock, and SQLite answers one of them "database is locked" at once.
+    Waiting at BEGIN (busy_timeout) turns that into a short queue."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def connect(url: str) -> Database:
@@ -49,6 +62,7 @@ def connect(url: str) -> Database:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _begin_immediate)
     else:
         engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))

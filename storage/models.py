@@ -258,3 +258,31 @@ class Observation(Base):
     @property
     def evaluative(self) -> bool:
         return self.mode in ("announced", "unannounced")
+
+
+class InboxItem(Base):
+    """A verified platform request, kept from the moment it is acknowledged until it has been handled.
+
+    The unique key deduplicates the platform's retries at the door; `order_key` (one conversation: the
+    workspace, person and thread) keeps each conversation's events in arrival order across workers.
+    """
+
+    __tablename__ = "inbox"
+    __table_args__ = (
+        UniqueConstraint("platform", "event_key", name="uq_inbox_platform_event"),
+        Index("ix_inbox_pending", "status", "id"),
+        Index("ix_inbox_order", "order_key", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    platform: Mapped[str] = mapped_column(String(16))
+    event_key: Mapped[str] = mapped_column(String(255))
+    order_key: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(32), doc="command, event, action: which listener handles it")
+    body: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending", doc="pending, done or failed")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(80))
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

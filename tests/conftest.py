@@ -142,8 +142,11 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
     database = connect(f"sqlite:///{path}")
     upgrade(database)
-    with database.engine.connect() as connection:
-        connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = database.engine.raw_connection()  # outside a transaction: a checkpoint cannot run inside one
+    try:
+        raw.cursor().execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        raw.close()
     database.dispose()
     return path
 

@@ -18,9 +18,10 @@ from datetime import timedelta
 from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from slack_bolt import Ack, App, Respond
+from slack_bolt import Ack, App
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
+from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.signature import SignatureVerifier
@@ -29,11 +30,13 @@ import prompts
 from bot.adapters.slack_web import SlackSender, web_client
 from bot.app import Runtime
 from bot.http_server import MAX_BODY_BYTES, WSGIApp, make_server, routes_app
+from bot.inbox_drain import Drain
 from bot.render.slack import CHOICE_ACTION_PREFIX, parse_choice, plain_text, render_slack
 from bot.render.slack_forms import CALLBACK_ID, ViewTooLarge, error_text, modal, page_of, read_view
 from handlers.messages import Inbound, Outbound, Reply
 from handlers.router import Bot, Delivery
 from scheduling.background import start_periodic
+from storage import inbox
 
 PLATFORM = "slack"
 EVENTS_PATH = "/slack/events"
@@ -76,18 +79,62 @@ class SlackAdapter:
         self._profiles: dict[str, dict[str, Any]] = {}
         # Posts that follow a modal's submission, so the HTTP response (which closes the modal) never waits on them.
         self._after_ack = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-after-submit")
+        self.wake: Callable[[], None] = lambda: None  # set by the drain, to start on a kept request at once
 
     def register(self, app: App) -> None:
-        """Ack in the request thread at once; do the work in Bolt's lazy-listener pool afterwards.
+        """In the request thread: write the request to the inbox, then ack. The drain does the work.
 
-        Slack wants an answer within 3 s. A plain listener would ack from the same pool that does the
-        work, so a burst of /goal commands would wait behind each other's database and Web API calls.
+        Slack wants an answer within 3 s and never retries what was acked, so the request is made durable
+        first (one short INSERT, deduplicated by its id) and handled afterwards, surviving a crash.
+        Modal submissions are the exception: their HTTP response carries the errors or the next page.
         """
         for name in self.bot.commands:
-            app.command(f"/{name}")(ack=acknowledge, lazy=[self.on_command])
-        app.event("message")(ack=acknowledge, lazy=[self.on_message])
-        app.action(re.compile(f"^{CHOICE_ACTION_PREFIX}"))(ack=acknowledge, lazy=[self.on_choice])
-        app.view(CALLBACK_ID)(self.on_form)  # in the request thread: the response carries errors or the next page
+            app.command(f"/{name}")(self.accept_command)
+        app.event("message")(self.accept_message)
+        app.action(re.compile(f"^{CHOICE_ACTION_PREFIX}"))(self.accept_click)
+        app.view(CALLBACK_ID)(self.on_form)
+
+    # -- into the inbox ------------------------------------------------------------------------------
+
+    def accept_command(self, ack: Ack, body: dict[str, Any]) -> None:
+        key = f"command:{body.get('trigger_id') or secrets.token_hex(8)}"
+        self._keep("command", key, f"{team_of(body)}:{body.get('user_id')}:dm", body)
+        ack()
+
+    def accept_message(self, ack: Ack, body: dict[str, Any]) -> None:
+        event = body.get("event") or {}
+        from_person = event.get("user") and not event.get("bot_id") and event.get("subtype") in PERSON_SUBTYPES
+        if event.get("channel_type") == "im" and from_person:  # the bot's own posts and other channels: ignored
+            key = f"event:{body.get('event_id') or event.get('client_msg_id') or secrets.token_hex(8)}"
+            thread = event.get("thread_ts") or ""
+            self._keep("event", key, f"{team_of(body)}:{event['user']}:{event.get('channel')}:{thread}", body)
+        ack()
+
+    def accept_click(self, ack: Ack, body: dict[str, Any]) -> None:
+        action = (body.get("actions") or [{}])[0]
+        message = body.get("message") or {}
+        thread = message.get("thread_ts") or message.get("ts") or ""
+        user = (body.get("user") or {}).get("id")
+        key = f"click:{action.get('action_id')}:{message.get('ts')}"
+        self._keep("action", key, f"{team_of(body)}:{user}:{(body.get('channel') or {}).get('id')}:{thread}", body)
+        ack()
+
+    def _keep(self, kind: str, key: str, order: str, body: dict[str, Any]) -> None:
+        if inbox.put(self.bot.db, PLATFORM, key, order, kind, body, self.bot.clock.now()):
+            self.wake()
+        else:
+            log.info("ignoring Slack's repeat of %s", key)
+
+    def handle_item(self, kind: str, body: dict[str, Any]) -> None:
+        """The drain's entry point: one kept request, handled as its listener would have."""
+        if kind == "command":
+            self.on_command(body, Respond(response_url=body.get("response_url") or None))
+        elif kind == "event":
+            self.on_message(body["event"], body)
+        elif kind == "action":
+            self.on_choice(body, (body.get("actions") or [{}])[0])
+        else:
+            log.warning("unknown inbox item kind %s", kind)
 
     # -- listeners -----------------------------------------------------------------------------------
 
@@ -300,8 +347,7 @@ def build_slack_app(runtime: Runtime, client: WebClient | None = None) -> tuple[
         client=client,
         signing_secret=settings.slack_signing_secret.get_secret_value(),
         request_verification_enabled=False,  # `verified` checks every request before Bolt (see there)
-        process_before_response=True,  # run only the ack in the request thread; lazy work runs in the pool
-        listener_executor=ThreadPoolExecutor(max_workers=settings.listener_threads, thread_name_prefix="slack-work"),
+        process_before_response=True,  # listeners run in the request thread: they only keep the request and ack
     )
     adapter = SlackAdapter(runtime.bot, client)
     adapter.register(app)
@@ -314,12 +360,24 @@ def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
     log.error("Slack listener failed for %s", body.get("type") or body.get("command"), exc_info=error)
 
 
-def start_background(runtime: Runtime, adapter: SlackAdapter) -> list[BackgroundScheduler]:
-    """Housekeeping every 15 minutes and the scheduler's tick, both in this process."""
-    return [
+def start_drain(runtime: Runtime, adapter: SlackAdapter) -> threading.Event:
+    """Handle kept requests on LISTENER_THREADS threads, woken by each new one; set the event to stop."""
+    drain = Drain(runtime.db, runtime.clock, {PLATFORM: adapter.handle_item}, runtime.settings.listener_threads)
+    adapter.wake = drain.wake
+    return drain.start()
+
+
+def start_background(runtime: Runtime, adapter: SlackAdapter) -> list[Callable[[], None]]:
+    """The inbox drain (unless LISTENER_THREADS=0), housekeeping and the scheduler's tick, in this process."""
+    drain_stop = start_drain(runtime, adapter) if runtime.settings.listener_threads > 0 else None
+    schedulers: list[BackgroundScheduler] = [
         start_periodic({"housekeeping": lambda: adapter.deliver_all(runtime.bot.housekeep())}, HOUSEKEEPING),
         runtime.start_ticking({PLATFORM: outbox_sender(runtime)}),
     ]
+    stoppers: list[Callable[[], None]] = [lambda s=s: s.shutdown(wait=False) for s in schedulers]
+    if drain_stop is not None:
+        stoppers.append(drain_stop.set)
+    return stoppers
 
 
 def outbox_sender(runtime: Runtime) -> SlackSender:
@@ -387,15 +445,15 @@ def serve(runtime: Runtime, host: str, port: int) -> int:
     secret = runtime.settings.slack_signing_secret
     assert secret is not None
     server = make_server(wsgi_app(app, secret.get_secret_value()), host, port, runtime.settings.http_threads)
-    schedulers = start_background(runtime, adapter)
+    stoppers = start_background(runtime, adapter)
     log.info("growthbot listening on http://%s:%s%s", host, port, EVENTS_PATH)
     try:
         server.run()
     except KeyboardInterrupt:
         pass
     finally:
-        for scheduler in schedulers:
-            scheduler.shutdown(wait=False)
+        for stop in stoppers:
+            stop()
         server.close()
     return 0
 
@@ -405,32 +463,37 @@ def socket_mode(runtime: Runtime) -> int:
     if runtime.settings.slack_app_token is None:
         raise SystemExit("Set SLACK_APP_TOKEN (an xapp- token with connections:write) for Socket Mode.")
     app, adapter = build_slack_app(runtime)
-    schedulers = start_background(runtime, adapter)
+    stoppers = start_background(runtime, adapter)
     try:
         SocketModeHandler(app, runtime.settings.slack_app_token.get_secret_value()).start()
     finally:
-        for scheduler in schedulers:
-            scheduler.shutdown(wait=False)
+        for stop in stoppers:
+            stop()
     return 0
 
 
 def worker(runtime: Runtime, once: bool = False) -> int:
-    """Tick alone, for scale-out: several workers may share one PostgreSQL database."""
+    """Drain the inbox and tick, for scale-out: several workers may share one PostgreSQL database."""
     settings = runtime.settings
     if settings.slack_bot_token is None:
         raise SystemExit("Set SLACK_BOT_TOKEN: the worker delivers messages through Slack.")
     ticker = runtime.ticker({PLATFORM: outbox_sender(runtime)})
+    adapter = SlackAdapter(runtime.bot, web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url))
+    drain = Drain(runtime.db, runtime.clock, {PLATFORM: adapter.handle_item}, max(settings.listener_threads, 1))
     if once:
+        drain.drain_all()
         ticker.tick()
         return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     scheduler = start_periodic({"tick": ticker.tick}, timedelta(seconds=settings.tick_seconds))
-    log.info("worker %s ticking every %s s", ticker.worker, settings.tick_seconds)
+    drain_stop = drain.start()
+    log.info("worker %s draining the inbox and ticking every %s s", ticker.worker, settings.tick_seconds)
     try:
         stop.wait()
     except KeyboardInterrupt:
         pass
     finally:
+        drain_stop.set()
         scheduler.shutdown(wait=True)
     return 0

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.adapters.slack import build_slack_app, wsgi_app
+from bot.adapters.slack import build_slack_app, start_drain, wsgi_app
 from bot.adapters.slack_web import web_client
 from bot.app import Runtime, assemble
 from bot.http_server import make_server
@@ -44,11 +44,13 @@ def rig(db, bot: Bot) -> Iterator[SlackRig]:
         )
         runtime = assemble(settings, db, bot.clock)
         client = web_client("xoxb-test", api.url)
-        app, _adapter = build_slack_app(runtime, client)
+        app, adapter = build_slack_app(runtime, client)
         server = make_server(wsgi_app(app, SIGNING_SECRET), "127.0.0.1", 0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
+        stop = start_drain(runtime, adapter)
         try:
             yield SlackRig(api=api, slack=SlackSender(server.effective_port), runtime=runtime)
         finally:
+            stop.set()
             server.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.slack import build_slack_app, wsgi_app
+from bot.adapters.slack import build_slack_app, start_drain, wsgi_app
 from bot.adapters.slack_web import web_client
 from bot.app import assemble
 from bot.http_server import make_server
@@ -61,12 +61,14 @@ def long_rig(db, bot: Bot) -> Iterator[SlackRig]:  # type: ignore[no-untyped-def
         runtime = assemble(settings, db, bot.clock)
         runtime = runtime.__class__(settings, db, Bot(db, bot.clock, settings, (*FEATURES, long_feature)),
                                     bot.clock, runtime.kinds)  # fmt: skip
-        app, _adapter = build_slack_app(runtime, web_client("xoxb-test", api.url))
+        app, adapter = build_slack_app(runtime, web_client("xoxb-test", api.url))
         server = make_server(wsgi_app(app, SIGNING_SECRET), "127.0.0.1", 0, threads=4)
         threading.Thread(target=server.run, daemon=True).start()
+        stop = start_drain(runtime, adapter)
         try:
             yield SlackRig(api=api, slack=SlackSender(server.effective_port), runtime=runtime)
         finally:
+            stop.set()
             server.close()
 
 

@@ -24,6 +24,7 @@ TABLES = {
     "goals",
     "conversations",
     "processed_events",
+    "inbox",
     "schools",
     "school_years",
     "closed_days",
@@ -196,6 +197,8 @@ def _key(db: Database) -> ConversationKey:
 
 
 def test_two_writers_of_one_conversation_the_second_gets_stale_data_error(db: Database) -> None:
+    if db.dialect == "sqlite":
+        pytest.skip("SQLite takes its one write lock at BEGIN, so two transactions never interleave there")
     key = _key(db)
     with unit_of_work(db) as repos:
         conversation_id = repos.conversations.start(key, "goal", "goal_type", {}, NOW, NOW).id

@@ -1,0 +1,83 @@
+"""The inbox: verified requests written before the ack, claimed by workers, marked done once handled.
+
+Claiming takes only the oldest unfinished item of each conversation (`order_key`), so a person's replies
+are handled in the order they were sent even with several workers. On PostgreSQL the claim uses
+`FOR UPDATE SKIP LOCKED` and a lease, like the outbox: a worker that dies leaves a lease that expires and
+another worker takes the item. Handling itself is idempotent (the router records each event id in the
+turn's own transaction), so an item handled just before a crash is a no-op the second time.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy.orm import aliased
+
+from storage.database import Database, insert_new
+from storage.models import InboxItem
+
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Claimed:
+    id: int
+    platform: str
+    kind: str
+    body: dict[str, Any]
+    attempts: int
+
+
+def put(db: Database, platform: str, event_key: str, order_key: str, kind: str, body: dict[str, Any],
+        now: datetime) -> bool:  # fmt: skip
+    """Keep a request; False if the same event is already in (a platform retry). One short transaction."""
+    values = {"platform": platform, "event_key": event_key[:255], "order_key": order_key[:255], "kind": kind,
+              "body": body, "status": "pending", "attempts": 0, "received_at": now}  # fmt: skip
+    with db.sessions.begin() as session:
+        return insert_new(session, InboxItem, values)
+
+
+def claim(db: Database, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
+    """Lease the head item of up to `limit` conversations whose earlier items are all done."""
+    earlier = aliased(InboxItem)
+    blocked = exists().where(
+        earlier.order_key == InboxItem.order_key, earlier.id < InboxItem.id, earlier.status == "pending"
+    )
+    free = or_(InboxItem.lease_until.is_(None), InboxItem.lease_until < now)
+    query = select(InboxItem).where(InboxItem.status == "pending", free, ~blocked).order_by(InboxItem.id).limit(limit)
+    with db.sessions.begin() as session:
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True, of=InboxItem)
+        rows = list(session.scalars(query))
+        if not rows:
+            return []
+        session.execute(
+            update(InboxItem)
+            .where(InboxItem.id.in_([row.id for row in rows]))
+            .values(claimed_by=worker, lease_until=now + lease, attempts=InboxItem.attempts + 1)
+        )
+        return [Claimed(row.id, row.platform, row.kind, dict(row.body), row.attempts + 1) for row in rows]
+
+
+def finish(db: Database, item_id: int, now: datetime, failed: bool = False) -> None:
+    """Done (or given up after MAX_ATTEMPTS): the conversation's next item may be claimed."""
+    with db.sessions.begin() as session:
+        session.execute(
+            update(InboxItem)
+            .where(InboxItem.id == item_id)
+            .values(status="failed" if failed else "done", done_at=now, lease_until=None)
+        )
+
+
+def release(db: Database, item_id: int, retry_at: datetime) -> None:
+    """Not handled this time (an error): try again after `retry_at`."""
+    with db.sessions.begin() as session:
+        session.execute(update(InboxItem).where(InboxItem.id == item_id).values(lease_until=retry_at))
+
+
+def pending(db: Database) -> int:
+    with db.sessions.begin() as session:
+        return session.scalar(select(func.count()).select_from(InboxItem).where(InboxItem.status == "pending")) or 0
