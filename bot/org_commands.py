@@ -186,7 +186,9 @@ def _output(args: argparse.Namespace, runtime: Runtime) -> str:
     settings, db, clock = runtime.settings, runtime.db, runtime.bot.clock
     zone = settings.default_timezone
     if args.command == "demo":
-        summary = load_demo(db, clock, terminal_directory(), zone, if_empty=args.if_empty)
+        summary = load_demo(
+            db, clock, terminal_directory(), zone, if_empty=args.if_empty, features=runtime.bot.features
+        )
         return f"{summary}\n" if summary else ""
     directory = directory_for(settings)
     if args.command == "roster":

@@ -30,7 +30,8 @@ def cell(value: Any) -> Any:
 def as_csv(rows: list[dict[str, Any]], columns: tuple[str, ...]) -> str:
     """One row per record, every cell safe to open in Excel, Sheets or LibreOffice."""
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")  # RFC 4180: a carriage return in a cell is quoted too
+    # RFC 4180 line ends, so a carriage return inside a cell is quoted too
+    writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
     for row in rows:
         writer.writerow({k: cell(v) for k, v in row.items()})

@@ -121,6 +121,7 @@ class Feature:
     kinds: tuple[Kind, ...] = ()
     exports: tuple[Export, ...] = ()
     cli: tuple[CliVerb, ...] = ()
+    demo: Callable[[Repos, int, datetime], str] | None = None  # sample records for the demo workspace
 
 
 @dataclass(frozen=True)

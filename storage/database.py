@@ -75,8 +75,11 @@ def alembic_config(db: Database) -> Config:
     return config
 
 
-def upgrade(db: Database, revision: str = "head") -> None:
-    """Bring the schema to `revision`; safe to call on every start."""
+def upgrade(db: Database, revision: str = "heads") -> None:
+    """Bring the schema to `revision` (every branch's head by default); safe to call on every start.
+
+    Features add their tables on branches of their own from a common base, so they never fight over order.
+    """
     command.upgrade(alembic_config(db), revision)
 
 

@@ -8,8 +8,10 @@ person's name ends in "(demo)". Loading twice changes nothing.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
+from handlers.features import Feature
 from handlers.org.calendars import apply_calendar, plan_calendar, read_calendar
 from handlers.org.problems import ImportFailed, Problem
 from handlers.org.roster import Directory, apply_roster, plan_in, read_staff
@@ -23,9 +25,17 @@ EVALUATOR = "lopez"  # the demo principal, who evaluates most of the teachers: `
 
 
 def load_demo(
-    db: Database, clock: Clock, directory: Directory, default_timezone: str, if_empty: bool = False
+    db: Database,
+    clock: Clock,
+    directory: Directory,
+    default_timezone: str,
+    if_empty: bool = False,
+    features: Sequence[Feature] = (),
 ) -> str | None:
     """Load (or refresh) the demo organisation; with `if_empty`, only into a database with nobody in it.
+
+    Each feature with a `demo` hook then adds its own sample records (a PLC team, past visits, ...) in the
+    same transaction, so a feature's demo lives in its own package.
 
     Returns a one-line summary, or None when `if_empty` found people and nothing was done. Refuses
     (ImportFailed) when the terminal workspace already holds a real roster, so demo people never mix in.
@@ -50,11 +60,14 @@ def load_demo(
         apply_roster(repos, workspace.id, changes, clock)
         apply_calendar(repos, workspace.id, results)
         schools = repos.schools.count(workspace.id)
+        extras = [
+            said for feature in features if feature.demo for said in [feature.demo(repos, workspace.id, clock.now())]
+        ]
     added = sum(change.kind == "added" for change in changes)
     updated = sum(change.kind == "updated" for change in changes)
     year = results[0]
     return (
         f"Demo data loaded ({WORKSPACE_NAME}): {len(changes)} people ({added} added, {updated} updated) "
         f"in {schools} schools, school year {year.plan.name} with {len(year.closed)} closed days; "
-        f"the principal is console user {EVALUATOR}."
+        f"the principal is console user {EVALUATOR}." + "".join(f" {said}" for said in extras if said)
     )
