@@ -24,13 +24,13 @@ def _parser(features: list[Feature] | None = None) -> argparse.ArgumentParser:
     console = commands.add_parser("console", help="chat with the bot in this terminal (SQLite, no credentials)")
     console.add_argument("--user", default=None, help="who you are in the conversation (default: your login)")
 
-    serve = commands.add_parser("serve", help="serve Slack events, commands and clicks over HTTP")
+    serve = commands.add_parser("serve", help="serve Slack and/or Teams over HTTP (whichever is configured)")
     serve.add_argument("--host", default=None, help="interface to listen on (default: HOST or 0.0.0.0)")
     serve.add_argument("--port", type=int, default=None, help="port to listen on (default: PORT or 3000)")
 
     commands.add_parser("socket", help="connect to Slack over Socket Mode (for development)")
 
-    worker = commands.add_parser("worker", help="run only the scheduler's tick and deliveries (for scale-out)")
+    worker = commands.add_parser("worker", help="drain the inbox, tick and deliver, without HTTP (for scale-out)")
     worker.add_argument("--once", action="store_true", help="tick once and exit")
 
     db = commands.add_parser("db", help="database maintenance")
@@ -45,6 +45,10 @@ def _parser(features: list[Feature] | None = None) -> argparse.ArgumentParser:
 
     manifest = commands.add_parser("slack-manifest", help="print the Slack app manifest for your server's URL")
     manifest.add_argument("--url", required=True, help="public base URL, e.g. https://growthbot.example.org")
+    package = commands.add_parser("teams-package", help="build the Teams app package (manifest and icons) to upload")
+    package.add_argument("--app-id", required=True, help="the Azure Bot's Microsoft App ID")
+    package.add_argument("--url", default="https://growthbot.example.org", help="your server's public base URL")
+    package.add_argument("--out", type=Path, default=Path("growthbot-teams.zip"), help="the zip to write")
 
     org_commands.add_parsers(commands)
     for verb in (v for f in features for v in f.cli):
@@ -60,6 +64,13 @@ def main(argv: list[str] | None = None) -> int:
         from bot.manifests import slack_manifest
 
         sys.stdout.write(slack_manifest(features, args.url))
+        return 0
+    if args.command == "teams-package":
+        from bot.teams_package import build_package
+
+        commands_ = [(c.name, c.summary) for f in features for c in f.commands]
+        path = build_package(args.app_id, commands_, args.out, args.url)
+        print(f"Wrote {path}: upload it in Teams (Apps > Manage your apps > Upload an app).", file=sys.stderr)
         return 0
     verbs = {v.name: v for f in features for v in f.cli}
     quiet = args.command in ("console", *org_commands.COMMANDS, *verbs)  # their output is for a person to read
@@ -99,15 +110,15 @@ def main(argv: list[str] | None = None) -> int:
         else:
             sys.stdout.write(text)
         return 0
-    from bot.adapters import slack
+    from bot import serve
 
     if args.command == "worker":
-        return slack.worker(runtime, once=args.once)
+        return serve.worker(runtime, once=args.once)
     if args.command == "serve":
         host = args.host or settings.host
         port = args.port if args.port is not None else settings.port
-        return slack.serve(runtime, host, port)
-    return slack.socket_mode(runtime)
+        return serve.serve(runtime, host, port)
+    return serve.socket_mode(runtime)
 
 
 if __name__ == "__main__":

@@ -96,8 +96,14 @@ class Drain:
             inbox.finish(self.db, item.id, self.clock.now())
         except Exception:
             give_up = item.attempts >= inbox.MAX_ATTEMPTS
-            log.exception("inbox item %s (%s %s) failed on attempt %s%s", item.id, item.platform, item.kind,
-                          item.attempts, "; giving up" if give_up else "")  # fmt: skip
+            log.exception(
+                "inbox item %s (%s %s) failed on attempt %s%s",
+                item.id,
+                item.platform,
+                item.kind,
+                item.attempts,
+                "; giving up" if give_up else "",
+            )
             try:
                 if give_up:
                     inbox.finish(self.db, item.id, self.clock.now(), failed=True)

@@ -36,3 +36,17 @@ class Settings(BaseSettings):
     notice_school_days: int = Field(default=2, ge=0, description="Notice before an announced observation.")
     feedback_school_days: int = Field(default=5, ge=1, description="School days to share observation feedback.")
     rubric_path: Path | None = Field(default=None, description="A district rubric YAML instead of the default.")
+    teams_app_id: str | None = Field(default=None, description="The Azure Bot's Microsoft App ID (a GUID).")
+    teams_app_password: SecretStr | None = Field(default=None, description="The Azure Bot's client secret.")
+    teams_tenant_id: str | None = Field(default=None, description="The Microsoft Entra tenant of the bot.")
+    teams_authority_url: str = Field(
+        default="https://login.microsoftonline.com", description="Where msal gets the bot's tokens (tests: a fake)."
+    )
+    teams_openid_metadata_url: str = Field(
+        default="https://login.botframework.com/v1/.well-known/openidconfiguration",
+        description="Bot Framework OpenID metadata, whose keys sign inbound Teams requests.",
+    )
+    instruments_dir: Path | None = Field(default=None, description="A folder of district survey instruments (YAML).")
+    min_group_size: int = Field(
+        default=5, ge=3, description="Survey results for fewer responses than this are withheld (never below 3)."
+    )

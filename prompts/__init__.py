@@ -34,7 +34,17 @@ def escape_mrkdwn(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
+_TEAMS_SPECIAL = str.maketrans({c: "\\" + c for c in "\\`*_[]<>#~"})
+
+
+def escape_teams(text: str) -> str:
+    """Teams markdown: emphasis, code, link, heading and tag characters backslashed, so user text never
+    formats, links or mentions anyone (`<at>` is shown, not acted on)."""
+    return text.translate(_TEAMS_SPECIAL)
+
+
 PLAIN = Format("plain", escape=_plain, strong=_plain)
+TEAMS = Format("teams", escape=escape_teams, strong=lambda s: f"**{s}**")
 MRKDWN = Format("mrkdwn", escape=escape_mrkdwn, strong=lambda s: f"*{s}*")
 
 

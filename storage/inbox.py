@@ -31,11 +31,20 @@ class Claimed:
     attempts: int
 
 
-def put(db: Database, platform: str, event_key: str, order_key: str, kind: str, body: dict[str, Any],
-        now: datetime) -> bool:  # fmt: skip
+def put(
+    db: Database, platform: str, event_key: str, order_key: str, kind: str, body: dict[str, Any], now: datetime
+) -> bool:
     """Keep a request; False if the same event is already in (a platform retry). One short transaction."""
-    values = {"platform": platform, "event_key": event_key[:255], "order_key": order_key[:255], "kind": kind,
-              "body": body, "status": "pending", "attempts": 0, "received_at": now}  # fmt: skip
+    values = {
+        "platform": platform,
+        "event_key": event_key[:255],
+        "order_key": order_key[:255],
+        "kind": kind,
+        "body": body,
+        "status": "pending",
+        "attempts": 0,
+        "received_at": now,
+    }
     with db.sessions.begin() as session:
         return insert_new(session, InboxItem, values)
 

@@ -86,6 +86,9 @@ class Person(Base):
         Boolean, default=False, doc="Set by the person in /settings: a platform profile no longer overrides it."
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    deactivated_at: Mapped[datetime | None] = mapped_column(
+        UTCDateTime(), doc="Left the district (growthbot roster deactivate): records kept, nothing sent."
+    )
 
     workspace: Mapped[Workspace] = relationship()
     school: Mapped[School | None] = relationship()
@@ -93,6 +96,10 @@ class Person(Base):
 
     def has_role(self, *names: str) -> bool:
         return any(name in (self.roles or []) for name in names)
+
+    @property
+    def active(self) -> bool:
+        return self.deactivated_at is None
 
 
 class Goal(Base):
@@ -252,12 +259,48 @@ class Observation(Base):
 
     observer: Mapped[Person] = relationship(foreign_keys=[observer_id])
     teacher: Mapped[Person] = relationship(foreign_keys=[teacher_id])
+    entries: Mapped[list[ObservationEntry]] = relationship(
+        order_by="ObservationEntry.id", cascade="all, delete-orphan", passive_deletes=True
+    )
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
     @property
     def evaluative(self) -> bool:
         return self.mode in ("announced", "unannounced")
+
+
+class ObservationEntry(Base):
+    """One thing said or recorded about an observation, never changed afterwards: its history.
+
+    kind: evidence (a note, or a new version of note `note`, `data.removed` when taken back), feedback
+    (a version; `data.shared` when it went to the teacher), share, reply, ack, rating (`data.indicator`,
+    `data.level`).
+    """
+
+    __tablename__ = "observation_entries"
+    __table_args__ = (Index("ix_observation_entries_observation", "observation_id", "id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    observation_id: Mapped[int] = mapped_column(ForeignKey("observations.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16))
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    note: Mapped[int | None] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text, default="")
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    author: Mapped[Person | None] = relationship()
+
+
+class Installation(Base):
+    """One row: a random id made once per install, so calendar invite UIDs never collide across districts."""
+
+    __tablename__ = "installation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    install_id: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class InboxItem(Base):
@@ -286,3 +329,246 @@ class InboxItem(Base):
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     received_at: Mapped[datetime] = mapped_column(UTCDateTime())
     done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class TeamsConversation(Base):
+    """Where the bot can reach someone on Teams: a conversation reference, stored on install and on every message.
+
+    Proactive messages (the scheduler's notices) need the conversation's `service_url` and id; a person the bot
+    has never spoken with gets a 1:1 conversation created through any service URL known in their tenant.
+    """
+
+    __tablename__ = "teams_conversations"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "conversation_id", name="uq_teams_conversations_id"),
+        Index("ix_teams_conversations_user", "tenant_id", "user_id", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(255))
+    kind: Mapped[str] = mapped_column(String(16), doc="personal, groupChat or channel")
+    user_id: Mapped[str | None] = mapped_column(String(64), doc="The person's AAD object id, in a personal chat.")
+    service_url: Mapped[str] = mapped_column(String(255))
+    bot_id: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Survey(Base):
+    """One sending of an instrument to a set of people, in one privacy mode (named, confidential, anonymous)."""
+
+    __tablename__ = "surveys"
+    __table_args__ = (Index("ix_surveys_workspace", "workspace_id", "status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    instrument: Mapped[str] = mapped_column(String(32))
+    title: Mapped[str] = mapped_column(String(200))
+    mode: Mapped[str] = mapped_column(String(16), doc="named, confidential or anonymous")
+    target: Mapped[str] = mapped_column(String(300), default="", doc="Who it went to, as the owner typed it.")
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    invited: Mapped[int] = mapped_column(Integer, default=0)
+    answered: Mapped[int] = mapped_column(Integer, default=0, doc="How many answered (anonymous: how many answers).")
+    pulse_id: Mapped[int | None] = mapped_column(
+        ForeignKey("schedules.id", ondelete="SET NULL"), doc="The recurring schedule that sent it, if any."
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+    owner: Mapped[Person | None] = relationship()
+
+
+class SurveyInvitation(Base):
+    """Who a survey was sent to, and (named and confidential only) whether they have answered: no time, no link.
+
+    Nothing here points at an answer, and no answer points here, so the two cannot be joined.
+    """
+
+    __tablename__ = "survey_invitations"
+    __table_args__ = (UniqueConstraint("survey_id", "person_id", name="uq_survey_invitations_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    answered: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class SurveyNamedAnswer(Base):
+    """A named survey's answers, one row per person (a second submit replaces it)."""
+
+    __tablename__ = "survey_named_answers"
+    __table_args__ = (UniqueConstraint("survey_id", "person_id", name="uq_survey_named_answers_person"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SurveySealedAnswer(Base):
+    """A confidential or anonymous survey's answers: no person column, a random key, only the day.
+
+    The table has no rowid on SQLite, so rows are stored in the order of their random keys; each new answer
+    rewrites the survey's rows under fresh keys in a shuffled order, so neither key nor position tells
+    which came when (PostgreSQL keeps rows in the order they were written).
+    """
+
+    __tablename__ = "survey_sealed_answers"
+    __table_args__ = (Index("ix_survey_sealed_answers_survey", "survey_id"), {"sqlite_with_rowid": False})
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("surveys.id", ondelete="CASCADE"))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    answered_on: Mapped[date] = mapped_column(Date)
+
+
+class PlcTeam(Base):
+    """A professional learning community: who is in it, where it talks, and when it meets (an RRULE).
+
+    The cadence is kept as typed (`cadence`) and as the RRULE it was read as, in the school's zone; the
+    check-in schedule of the team runs on that rule and skips days with no school.
+    """
+
+    __tablename__ = "plc_teams"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_plc_teams_workspace_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    school: Mapped[str] = mapped_column(String(200), default="")
+    channel: Mapped[str] = mapped_column(String(120), default="", doc="The team's channel, as typed (#grade4-plc).")
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    member_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    cadence: Mapped[str] = mapped_column(String(200))
+    rrule: Mapped[str] = mapped_column(Text)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), doc="The RRULE's DTSTART.")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PlcAssessment(Base):
+    """One entry of a team's assessment calendar: a common assessment and its window."""
+
+    __tablename__ = "plc_assessments"
+    __table_args__ = (Index("ix_plc_assessments_team", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("plc_teams.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    window_start: Mapped[date] = mapped_column(Date)
+    window_end: Mapped[date] = mapped_column(Date)
+    review_on: Mapped[date | None] = mapped_column(Date, doc="The meeting that reviews it (its date).")
+
+
+class PlcCheckin(Base):
+    """One meeting's check-in: open until a review is logged; reminded once; then missed."""
+
+    __tablename__ = "plc_checkins"
+    __table_args__ = (UniqueConstraint("team_id", "meeting_at", name="uq_plc_checkins_team_meeting"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("plc_teams.id", ondelete="CASCADE"))
+    meeting_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(16), default="open", doc="open, reminded, logged or missed")
+    review_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PlcReview(Base):
+    """A logged data review: results as counts and shares, never a student's name."""
+
+    __tablename__ = "plc_reviews"
+    __table_args__ = (Index("ix_plc_reviews_team", "team_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("plc_teams.id", ondelete="CASCADE"))
+    checkin_id: Mapped[int | None] = mapped_column(ForeignKey("plc_checkins.id", ondelete="SET NULL"))
+    assessment: Mapped[str] = mapped_column(String(200))
+    given_on: Mapped[date] = mapped_column(Date)
+    students_assessed: Mapped[int] = mapped_column(Integer)
+    percent_at_target: Mapped[float] = mapped_column()
+    tier2: Mapped[int] = mapped_column(Integer, default=0)
+    tier3: Mapped[int] = mapped_column(Integer, default=0)
+    gaps: Mapped[str | None] = mapped_column(Text)
+    next_steps: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
+    logged_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Partnership(Base):
+    """A district and an educator-preparation program working on student teaching together."""
+
+    __tablename__ = "partnerships"
+    __table_args__ = (UniqueConstraint("workspace_id", "name", name="uq_partnerships_workspace_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    workspace_id: Mapped[int] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(200))
+    district: Mapped[str] = mapped_column(String(200))
+    program: Mapped[str] = mapped_column(String(200))
+    vision: Mapped[str] = mapped_column(Text, default="")
+    stage: Mapped[str] = mapped_column(String(32), default="initiation")
+    channel: Mapped[str] = mapped_column(String(120), default="")
+    lead_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    members: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list, doc="[{person_id, role}]")
+    remind_school_days: Mapped[int] = mapped_column(Integer, default=5)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnershipMeeting(Base):
+    """One of a partnership's meeting cadences (leadership, liaison, partnership), as typed and as an RRULE."""
+
+    __tablename__ = "partnership_meetings"
+    __table_args__ = (UniqueConstraint("partnership_id", "kind", name="uq_partnership_meetings_kind"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    cadence: Mapped[str] = mapped_column(String(200))
+    rrule: Mapped[str] = mapped_column(Text)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PartnershipNote(Base):
+    """What a meeting decided, from the lead's after-meeting form; the next agenda reads the latest."""
+
+    __tablename__ = "partnership_notes"
+    __table_args__ = (Index("ix_partnership_notes_partnership", "partnership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"))
+    meeting_kind: Mapped[str] = mapped_column(String(32))
+    meeting_on: Mapped[date] = mapped_column(Date)
+    notes: Mapped[str] = mapped_column(Text, default="")
+    decisions: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[str] = mapped_column(Text, default="")
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class ActionStep(Base):
+    """One row of a partnership's action plan (seed 003's template), numbered within the partnership."""
+
+    __tablename__ = "action_steps"
+    __table_args__ = (UniqueConstraint("partnership_id", "number", name="uq_action_steps_number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(ForeignKey("partnerships.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    step: Mapped[str] = mapped_column(Text)
+    start_on: Mapped[date | None] = mapped_column(Date)
+    due_on: Mapped[date] = mapped_column(Date)
+    responsible_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    others: Mapped[str] = mapped_column(Text, default="")
+    outputs: Mapped[str] = mapped_column(Text, default="")
+    outcomes: Mapped[str] = mapped_column(Text, default="")
+    resources: Mapped[str] = mapped_column(Text, default="")
+    impact: Mapped[int] = mapped_column(Integer, default=2, doc="1 high, 2 moderate, 3 lower")
+    lift: Mapped[int] = mapped_column(Integer, default=2, doc="1 high, 2 moderate, 3 lower")
+    status: Mapped[str] = mapped_column(String(16), default="not_started")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())

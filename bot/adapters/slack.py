@@ -10,16 +10,12 @@ import io
 import logging
 import re
 import secrets
-import signal
-import threading
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from typing import Any
 
-from apscheduler.schedulers.background import BackgroundScheduler
 from slack_bolt import Ack, App
-from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_bolt.adapter.wsgi import SlackRequestHandler
 from slack_bolt.context.respond import Respond
 from slack_sdk import WebClient
@@ -29,13 +25,11 @@ from slack_sdk.signature import SignatureVerifier
 import prompts
 from bot.adapters.slack_web import SlackSender, web_client
 from bot.app import Runtime
-from bot.http_server import MAX_BODY_BYTES, WSGIApp, make_server, routes_app
-from bot.inbox_drain import Drain
+from bot.http_server import MAX_BODY_BYTES, WSGIApp, routes_app
 from bot.render.slack import CHOICE_ACTION_PREFIX, parse_choice, plain_text, render_slack
 from bot.render.slack_forms import CALLBACK_ID, ViewTooLarge, error_text, modal, page_of, read_view
 from handlers.messages import Inbound, Outbound, Reply
 from handlers.router import Bot, Delivery
-from scheduling.background import start_periodic
 from storage import inbox
 
 PLATFORM = "slack"
@@ -360,26 +354,6 @@ def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
     log.error("Slack listener failed for %s", body.get("type") or body.get("command"), exc_info=error)
 
 
-def start_drain(runtime: Runtime, adapter: SlackAdapter) -> threading.Event:
-    """Handle kept requests on LISTENER_THREADS threads, woken by each new one; set the event to stop."""
-    drain = Drain(runtime.db, runtime.clock, {PLATFORM: adapter.handle_item}, runtime.settings.listener_threads)
-    adapter.wake = drain.wake
-    return drain.start()
-
-
-def start_background(runtime: Runtime, adapter: SlackAdapter) -> list[Callable[[], None]]:
-    """The inbox drain (unless LISTENER_THREADS=0), housekeeping and the scheduler's tick, in this process."""
-    drain_stop = start_drain(runtime, adapter) if runtime.settings.listener_threads > 0 else None
-    schedulers: list[BackgroundScheduler] = [
-        start_periodic({"housekeeping": lambda: adapter.deliver_all(runtime.bot.housekeep())}, HOUSEKEEPING),
-        runtime.start_ticking({PLATFORM: outbox_sender(runtime)}),
-    ]
-    stoppers: list[Callable[[], None]] = [lambda s=s: s.shutdown(wait=False) for s in schedulers]
-    if drain_stop is not None:
-        stoppers.append(drain_stop.set)
-    return stoppers
-
-
 def outbox_sender(runtime: Runtime) -> SlackSender:
     token = runtime.settings.slack_bot_token
     assert token is not None
@@ -438,62 +412,3 @@ def verified(inner: WSGIApp, signing_secret: str) -> WSGIApp:
 def wsgi_app(app: App, signing_secret: str) -> WSGIApp:
     """Slack's one URL (`POST /slack/events`), signature first, plus the server's own `/healthz`."""
     return routes_app({EVENTS_PATH: verified(SlackRequestHandler(app, path=EVENTS_PATH), signing_secret)})
-
-
-def serve(runtime: Runtime, host: str, port: int) -> int:
-    app, adapter = build_slack_app(runtime)
-    secret = runtime.settings.slack_signing_secret
-    assert secret is not None
-    server = make_server(wsgi_app(app, secret.get_secret_value()), host, port, runtime.settings.http_threads)
-    stoppers = start_background(runtime, adapter)
-    log.info("growthbot listening on http://%s:%s%s", host, port, EVENTS_PATH)
-    try:
-        server.run()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        for stop in stoppers:
-            stop()
-        server.close()
-    return 0
-
-
-def socket_mode(runtime: Runtime) -> int:
-    """Socket Mode: Slack pushes over a websocket, so a laptop needs no public URL."""
-    if runtime.settings.slack_app_token is None:
-        raise SystemExit("Set SLACK_APP_TOKEN (an xapp- token with connections:write) for Socket Mode.")
-    app, adapter = build_slack_app(runtime)
-    stoppers = start_background(runtime, adapter)
-    try:
-        SocketModeHandler(app, runtime.settings.slack_app_token.get_secret_value()).start()
-    finally:
-        for stop in stoppers:
-            stop()
-    return 0
-
-
-def worker(runtime: Runtime, once: bool = False) -> int:
-    """Drain the inbox and tick, for scale-out: several workers may share one PostgreSQL database."""
-    settings = runtime.settings
-    if settings.slack_bot_token is None:
-        raise SystemExit("Set SLACK_BOT_TOKEN: the worker delivers messages through Slack.")
-    ticker = runtime.ticker({PLATFORM: outbox_sender(runtime)})
-    adapter = SlackAdapter(runtime.bot, web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url))
-    drain = Drain(runtime.db, runtime.clock, {PLATFORM: adapter.handle_item}, max(settings.listener_threads, 1))
-    if once:
-        drain.drain_all()
-        ticker.tick()
-        return 0
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    scheduler = start_periodic({"tick": ticker.tick}, timedelta(seconds=settings.tick_seconds))
-    drain_stop = drain.start()
-    log.info("worker %s draining the inbox and ticking every %s s", ticker.worker, settings.tick_seconds)
-    try:
-        stop.wait()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        drain_stop.set()
-        scheduler.shutdown(wait=True)
-    return 0

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 import pytest
 
-from bot.adapters.slack import build_slack_app, start_drain, wsgi_app
+from bot.adapters.slack import build_slack_app, wsgi_app
 from bot.adapters.slack_web import web_client
 from bot.app import Runtime, assemble
 from bot.http_server import make_server
+from bot.serve import Platform, start_drain
 from bot.settings import Settings
 from handlers.router import Bot
 from tests.fakes.slack_api import FakeSlackAPI
@@ -48,7 +49,18 @@ def rig(db, bot: Bot) -> Iterator[SlackRig]:
         server = make_server(wsgi_app(app, SIGNING_SECRET), "127.0.0.1", 0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
-        stop = start_drain(runtime, adapter)
+        stop = start_drain(
+            runtime,
+            [
+                Platform(
+                    "slack",
+                    adapter.handle_item,
+                    None,
+                    adapter.deliver_all,  # type: ignore[arg-type]
+                    lambda wake: setattr(adapter, "wake", wake),
+                )
+            ],
+        )
         try:
             yield SlackRig(api=api, slack=SlackSender(server.effective_port), runtime=runtime)
         finally:

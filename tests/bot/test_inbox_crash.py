@@ -17,12 +17,21 @@ PEOPLE = [f"U{n:03d}" for n in range(12)]
 
 
 def serve(tmp_path: Path, port: int, api: FakeSlackAPI, **extra: str) -> subprocess.Popen:
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{tmp_path / 'crash.db'}", "SLACK_BOT_TOKEN": "xoxb-test",
-           "SLACK_SIGNING_SECRET": SIGNING_SECRET, "SLACK_API_URL": api.url, "LOG_LEVEL": "WARNING", **extra}  # fmt: skip
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'crash.db'}",
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": SIGNING_SECRET,
+        "SLACK_API_URL": api.url,
+        "LOG_LEVEL": "WARNING",
+        **extra,
+    }
     process = subprocess.Popen(
         [sys.executable, "-m", "bot", "serve", "--host", "127.0.0.1", "--port", str(port)],
-        cwd=tmp_path, env=env, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        cwd=tmp_path,
+        env=env,
+        stderr=subprocess.DEVNULL,
+    )
     wait_healthy(port, process)
     return process
 

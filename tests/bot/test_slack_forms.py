@@ -9,11 +9,12 @@ from typing import Any
 
 import pytest
 
-from bot.adapters.slack import build_slack_app, start_drain, wsgi_app
+from bot.adapters.slack import build_slack_app, wsgi_app
 from bot.adapters.slack_web import web_client
 from bot.app import assemble
 from bot.http_server import make_server
 from bot.render.slack_forms import INPUTS_PER_PAGE, METADATA_LIMIT, ViewTooLarge, modal
+from bot.serve import Platform, start_drain
 from bot.settings import Settings
 from handlers.features import Command, Feature, Invocation, Setup
 from handlers.forms import FormResult, FormSpec, Submission
@@ -64,7 +65,18 @@ def long_rig(db, bot: Bot) -> Iterator[SlackRig]:  # type: ignore[no-untyped-def
         app, adapter = build_slack_app(runtime, web_client("xoxb-test", api.url))
         server = make_server(wsgi_app(app, SIGNING_SECRET), "127.0.0.1", 0, threads=4)
         threading.Thread(target=server.run, daemon=True).start()
-        stop = start_drain(runtime, adapter)
+        stop = start_drain(
+            runtime,
+            [
+                Platform(
+                    "slack",
+                    adapter.handle_item,
+                    None,
+                    adapter.deliver_all,  # type: ignore[arg-type]
+                    lambda wake: setattr(adapter, "wake", wake),
+                )
+            ],
+        )
         try:
             yield SlackRig(api=api, slack=SlackSender(server.effective_port), runtime=runtime)
         finally:
