@@ -64,6 +64,7 @@ KIND = "bench.reminder"
 PEOPLE = 1_000
 HISTORY = 50_000
 DUE_COUNTS = (0, 10, 100, 1_000)
+BASELINE_DUE = (100, 1_000)
 SIZES = (10_000, 100_000)
 PAUSED = 10_000
 LATENESS_MESSAGES = 300
@@ -122,24 +123,32 @@ def sqlite_backend() -> Iterator[Backend]:
 
 
 @contextmanager
-def postgres_backend(admin_url: str) -> Iterator[Backend]:
+def postgres_url(admin_url: str, name: str) -> Iterator[str]:
+    """A fresh PostgreSQL database `name` made through `admin_url`, dropped afterwards; yields its URL."""
     admin = connect(admin_url)
     admin_engine = admin.engine.execution_options(isolation_level="AUTOCOMMIT")
     with admin_engine.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    url = make_url(admin.engine.url).set(database=DB_NAME).render_as_string(hide_password=False)
-    db = connect(url)
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:
-        upgrade(db)
-        with db.engine.connect() as connection:
-            version = connection.execute(text("SHOW server_version")).scalar_one()
-        yield Backend("PostgreSQL", db, f"PostgreSQL {version}")
+        yield make_url(admin.engine.url).set(database=name).render_as_string(hide_password=False)
     finally:
-        db.dispose()
         with admin_engine.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{DB_NAME}" WITH (FORCE)'))
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextmanager
+def postgres_backend(admin_url: str) -> Iterator[Backend]:
+    with postgres_url(admin_url, DB_NAME) as url:
+        db = connect(url)
+        try:
+            upgrade(db)
+            with db.engine.connect() as connection:
+                version = connection.execute(text("SHOW server_version")).scalar_one()
+            yield Backend("PostgreSQL", db, f"PostgreSQL {version}")
+        finally:
+            db.dispose()
 
 
 class StatementCounter:
@@ -290,21 +299,37 @@ def clear_due(db: Database, ids: list[int]) -> None:
         connection.execute(delete(Schedule).where(Schedule.id.in_(ids)))
 
 
-def measure(backend: Backend, workspace_id: int, people: list[int], total: int, due: int, repeats: int) -> Cost:
+class RowByRowTicker(Ticker):
+    """The baseline: the same tick forced down its row-by-row fallback, which is how the tick worked before.
+
+    Each schedule in its own savepoint with its own INSERT and UPDATE, and each send recorded in its own
+    transaction right after it (`flush_rows=1`), as the old tick did.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, flush_rows=1, **kwargs)
+
+    def expand_due(self, report: TickReport) -> int:
+        return self._expand_one_by_one(report)
+
+
+def measure(
+    backend: Backend, workspace_id: int, people: list[int], total: int, due: int, repeats: int, batched: bool = True
+) -> Cost:
     db = backend.db
     counter = StatementCounter(db)
     expand_times, deliver_times, statements, sent = [], [], [], []
+    kind = Ticker if batched else RowByRowTicker
     for _ in range(repeats):
         ids = add_due(db, workspace_id, people, due)
-        ticker = Ticker(db, FakeClock(NOW), bench_kinds(), {"slack": NullSender()}, ZONE, QuietHours())
+        ticker = kind(db, FakeClock(NOW), bench_kinds(), {"slack": NullSender()}, ZONE, QuietHours())
         report = TickReport()
         counter.count = 0
         started = time.perf_counter()
         while ticker.expand_due(report) == ticker.batch:
             pass
         expanded = time.perf_counter()
-        while ticker.deliver_ready(report) == ticker.batch:
-            pass
+        ticker.deliver_ready(report)  # claims and sends batch after batch until nothing is ready
         delivered = time.perf_counter()
         if report.sent != due or report.expanded != due:
             raise RuntimeError(f"expected {due} sent, got {report}")
@@ -382,6 +407,11 @@ def tick_cost(backend: Backend, repeats: int) -> tuple[list[Cost], str]:
                 cost.deliver_ms,
                 cost.statements,
             )
+    for due in BASELINE_DUE:  # side by side, same data: the row-by-row tick the batches replaced
+        cost = measure(backend, workspace_id, people, SIZES[-1], due, max(2, repeats // 2), batched=False)
+        cost.note = " row by row"
+        costs.append(cost)
+        log.info("%s row by row %5d due: %.1f ms", backend.name, due, cost.tick_ms)
     seed_paused(db, workspace_id, people, PAUSED)
     analyze(backend)
     for due in (0, 100):
@@ -520,10 +550,26 @@ def report(costs: list[Cost], plans: list[str], late: list[Lateness], versions: 
         "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in costs:
+        if c.note == " row by row":
+            continue
         per = f"{c.tick_ms / c.due:.2f}" if c.due else "–"
         lines.append(
             f"| {c.backend} | {c.total:,}{c.note} | {c.due:,} | {c.expand_ms:.1f} | {c.deliver_ms:.1f} | "
             f"{c.tick_ms:.1f} | {per} | {c.statements:,} |"
+        )
+    lines += [
+        "",
+        "| Database | Schedules | Due | batched ms per due | row by row ms per due | row by row / batched |"
+        " statements (batched / row by row) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for slow in (c for c in costs if c.note == " row by row"):
+        fast = next(c for c in costs if c.backend == slow.backend and c.due == slow.due and c.total == slow.total
+                    and not c.note)  # fmt: skip
+        lines.append(
+            f"| {slow.backend} | {slow.total:,} | {slow.due:,} | {fast.tick_ms / fast.due:.3f} | "
+            f"{slow.tick_ms / slow.due:.3f} | {slow.tick_ms / fast.tick_ms:.1f}× | {fast.statements:,} / "
+            f"{slow.statements:,} |"
         )
     lines += ["", "```", *plans, "```", ""]
     lines += [

@@ -1,11 +1,19 @@
 """The tick: turn due schedules into outbox rows, then send what is ready. Called directly by tests.
 
-Expanding is one transaction per batch: due schedules are locked (`FOR UPDATE SKIP LOCKED` on
-PostgreSQL), their messages written under unique idempotency keys and the schedules advanced, so a
-crash anywhere leaves either all of it or none; each schedule runs in a savepoint, so one that raises is
-rolled back alone and tried again a few minutes later. Sending cannot be inside a transaction, so each outbox
-row is leased (claimed_by, lease_until) before the send and marked sent after; a process that dies
-between the two leaves a lease that expires, and another process sends the row then.
+Expanding works a batch at a time, in one transaction: due schedules are locked (`FOR UPDATE SKIP LOCKED` on
+PostgreSQL), all the batch's messages are written by one multi-row `INSERT … ON CONFLICT DO NOTHING` under their
+unique idempotency keys, and all its schedules are advanced by one `UPDATE`, so a crash anywhere leaves all of it
+or none. If anything in a batch raises (a feature's `expand`, say), the batch is rolled back and done again one
+schedule at a time, each in a savepoint, so the one that raises is set aside alone and tried a few minutes later.
+
+Sending cannot be inside a transaction, so rows are leased (claimed_by, lease_until) a batch at a time before the
+sends and marked sent in batches after them; a process that dies in between leaves leases that expire, and another
+process sends those rows then. A row whose previous claim never ended (its worker died, or its last attempt failed
+in a way that may have reached the platform) is handed to the sender as `uncertain`, so a sender that can look
+(Slack: the person's DM history) checks whether it is already there before sending it again.
+
+Senders that allow it (a `concurrency` above 1) get several rows in flight at once, on a small thread pool; the
+database work stays on the calling thread, so a slow platform never holds a transaction open.
 """
 
 from __future__ import annotations
@@ -14,9 +22,14 @@ import logging
 import os
 import secrets
 import socket
-from dataclasses import dataclass, field, replace
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Literal, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from scheduling.calendar import SchoolCalendar
@@ -25,7 +38,8 @@ from scheduling.kinds import Kinds
 from scheduling.quiet_hours import DEFAULT_END, DEFAULT_START, Window, next_delivery_time, parse_hhmm
 from scheduling.recurrence import Occurrence, next_occurrence
 from storage.database import Database
-from storage.models import OutboxMessage, Person, Schedule
+from storage.models import OutboxMessage, Person, Schedule, Workspace
+from storage.scheduling import Outbox
 from storage.unit_of_work import Repos, unit_of_work
 
 log = logging.getLogger(__name__)
@@ -34,6 +48,9 @@ LEASE = timedelta(minutes=5)
 RETRY = timedelta(minutes=5)  # a schedule whose tick raised is tried again after this
 MAX_ATTEMPTS = 8
 BATCH = 200
+FLUSH_ROWS = 100  # outcomes recorded in one transaction at most this many at a time ...
+FLUSH_SECONDS = 0.2  # ... and at least this often, so a crash leaves few rows whose outcome is unknown
+WINDOW_PER_THREAD = 3  # rows claimed ahead per sending thread: enough to keep the pool busy, few to recheck
 
 
 def worker_id() -> str:
@@ -48,14 +65,30 @@ class Recipient:
     user_id: str
     name: str
     time_zone: str
+    channel: str | None = None  # the person's DM channel, when something already knows it
 
 
 class SendLater(Exception):
-    """A sender's way to say "not now": the row is retried after `after`, without counting as an error."""
+    """A sender's way to say "not now": the row is retried after `after`, without counting as an error.
 
-    def __init__(self, after: timedelta, reason: str) -> None:
+    `maybe_sent` says that something of this attempt may have reached the platform (so the next attempt looks
+    first); by default a "not now" means nothing went out.
+    """
+
+    def __init__(self, after: timedelta, reason: str, maybe_sent: bool = False) -> None:
         super().__init__(reason)
         self.after = after
+        self.maybe_sent = maybe_sent
+
+
+class NotSent(Exception):
+    """The platform refused the message outright (an error answer, not a timeout): nothing went out.
+
+    Any other exception from a sender may have happened after the platform accepted the message, so the row's
+    next attempt is marked uncertain.
+    """
+
+    maybe_sent = False
 
 
 class Sender(Protocol):
@@ -65,13 +98,40 @@ class Sender(Protocol):
 
 
 @dataclass(frozen=True)
+class Outgoing:
+    """One row as a sender that can avoid duplicates sees it (a sender with a `deliver` method)."""
+
+    id: int
+    key: str  # the row's idempotency key: carried with the post, so a later look can recognise it
+    recipient: Recipient
+    payload: dict[str, Any]
+    attempt: int
+    uncertain: bool  # an earlier attempt may already have reached the platform: look before sending
+    since: datetime  # nothing of this row can have gone out before this instant
+
+
+Delivered = Literal["sent", "found"]  # "found": an earlier attempt had already delivered it
+
+
+class Deliverer(Protocol):
+    """A sender that takes the whole row (its key, whether to look first) and may run several at once."""
+
+    concurrency: int
+
+    def deliver(self, item: Outgoing) -> Delivered: ...
+
+
+@dataclass(frozen=True)
 class Claimed:
     id: int
+    key: str
     kind: str
     recipient: Recipient
     payload: dict[str, Any]
     attempts: int
-    lease_until: datetime | None = None
+    uncertain: bool
+    since: datetime
+    lease_until: datetime
 
 
 @dataclass
@@ -80,6 +140,7 @@ class TickReport:
     queued: int = 0
     skipped_late: int = 0
     sent: int = 0
+    found: int = 0  # of `sent`: already delivered by an attempt whose outcome was unknown, not sent again
     deferred: int = 0
     failed: int = 0
     lateness: list[float] = field(default_factory=list)  # seconds between deliver_after and the send
@@ -106,6 +167,19 @@ class QuietHours:
         return Window(zone=zone, start=start, end=end)
 
 
+@dataclass
+class _Plan:
+    """What expanding one schedule decided: its messages and where the schedule goes next."""
+
+    schedule_id: int
+    next_run_at: datetime | None
+    occurrence_at: datetime | None
+    status: str
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    expanded: int = 0
+    skipped_late: int = 0
+
+
 class Ticker:
     def __init__(
         self,
@@ -117,6 +191,9 @@ class Ticker:
         quiet: QuietHours | None = None,
         worker: str | None = None,
         batch: int = BATCH,
+        lease: timedelta = LEASE,
+        flush_rows: int = FLUSH_ROWS,
+        flush_seconds: float = FLUSH_SECONDS,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -126,150 +203,191 @@ class Ticker:
         self.quiet = quiet or QuietHours()
         self.worker = worker or worker_id()
         self.batch = batch
+        self.lease = lease
+        self.flush_rows = flush_rows
+        self.flush_seconds = flush_seconds
+        self.concurrency = max((max(1, int(getattr(s, "concurrency", 1))) for s in senders.values()), default=1)
+        self._pool: ThreadPoolExecutor | None = None
 
     def tick(self) -> TickReport:
         """Expand everything due, then send everything ready; each in batches until none is left."""
         report = TickReport()
         while self.expand_due(report) == self.batch:
             pass
-        while self.deliver_ready(report) == self.batch:
-            pass
+        self.deliver_ready(report)
         return report
+
+    def next_due(self) -> datetime | None:
+        """The next instant something becomes due (a schedule, or a row waiting for its window), if any."""
+        now = self.clock.now()
+        with unit_of_work(self.db) as repos:
+            found = [repos.schedules.next_due_after(now), repos.outbox.next_ready_after(now)]
+        return min((when for when in found if when is not None), default=None)
+
+    def close(self) -> None:
+        """Stop the sending threads (after the sends in flight)."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
+
+    def pool(self) -> ThreadPoolExecutor:
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=self.concurrency, thread_name_prefix="outbox-send")
+        return self._pool
 
     # -- schedules -> outbox -------------------------------------------------------------------------
 
     def expand_due(self, report: TickReport) -> int:
+        """Expand one batch of due schedules; returns how many there were (a full batch: call again)."""
+        now = self.clock.now()
+        try:
+            with unit_of_work(self.db) as repos:
+                due = repos.schedules.lock_due(now, self.batch)
+                calendars: dict[int, SchoolCalendar] = {}
+                plans = [self._plan(repos, schedule, self._calendar(repos, calendars, schedule.workspace_id), now)
+                         for schedule in due]  # fmt: skip
+                queued = self._apply(repos, plans, now)
+        except Exception as error:
+            # Someone's expand raised (or a statement failed): find out which one, alone, and keep the others.
+            log.warning("a batch of due schedules failed (%s); expanding them one at a time", type(error).__name__)
+            return self._expand_one_by_one(report)
+        self._count(report, plans, queued)
+        return len(due)
+
+    def _expand_one_by_one(self, report: TickReport) -> int:
         now = self.clock.now()
         with unit_of_work(self.db) as repos:
             due = repos.schedules.lock_due(now, self.batch)
             calendars: dict[int, SchoolCalendar] = {}
             for schedule in due:
-                calendar = calendars.get(schedule.workspace_id)
-                if calendar is None:
-                    calendar = calendars[schedule.workspace_id] = repos.calendars.load(schedule.workspace_id)
+                schedule_id, kind = schedule.id, schedule.kind
                 try:
                     with repos.schedules.savepoint():
-                        self._run(repos, schedule, calendar, now, report)
+                        plan = self._plan(repos, schedule, self._calendar(repos, calendars, schedule.workspace_id), now)
+                        queued = self._apply(repos, [plan], now)
                 except Exception:
                     # One broken schedule (a feature's expand raising, say) must not hold up every other one
                     # behind it, tick after tick: undo its part, log it, and try it again a little later.
-                    log.exception("schedule %s (%s) failed; trying it again in %s", schedule.id, schedule.kind, RETRY)
-                    schedule.next_run_at = now + RETRY
-                    schedule.updated_at = now
+                    log.exception("schedule %s (%s) failed; trying it again in %s", schedule_id, kind, RETRY)
+                    repos.schedules.retry_later(schedule_id, now + RETRY, now)
                     report.failed += 1
+                    continue
+                self._count(report, [plan], queued)
         return len(due)
 
-    def _run(
-        self, repos: Repos, schedule: Schedule, calendar: SchoolCalendar, now: datetime, report: TickReport
-    ) -> None:
+    @staticmethod
+    def _calendar(repos: Repos, calendars: dict[int, SchoolCalendar], workspace_id: int) -> SchoolCalendar:
+        calendar = calendars.get(workspace_id)
+        if calendar is None:
+            calendar = calendars[workspace_id] = repos.calendars.load(workspace_id)
+        return calendar
+
+    @staticmethod
+    def _apply(repos: Repos, plans: list[_Plan], now: datetime) -> int:
+        """Write the plans: every message in one INSERT, every schedule's move in one UPDATE."""
+        queued = repos.outbox.enqueue_many([row for plan in plans for row in plan.rows])
+        repos.schedules.advance([(p.schedule_id, p.next_run_at, p.occurrence_at, p.status) for p in plans], now)
+        if queued:
+            repos.outbox.announce_due()  # other workers on PostgreSQL may help send them
+        return queued
+
+    @staticmethod
+    def _count(report: TickReport, plans: list[_Plan], queued: int) -> None:
+        report.expanded += sum(plan.expanded for plan in plans)
+        report.skipped_late += sum(plan.skipped_late for plan in plans)
+        report.queued += queued
+
+    def _plan(self, repos: Repos, schedule: Schedule, calendar: SchoolCalendar, now: datetime) -> _Plan:
         kind = self.kinds.get(schedule.kind)
         grace = self.kinds.grace(schedule.kind)
         shift = kind.shift if kind is not None else None
+        plan = _Plan(schedule.id, schedule.next_run_at, schedule.occurrence_at, schedule.status)
 
         def following(after: datetime, after_run: datetime) -> Occurrence | None:
             return next_occurrence(starts_at=schedule.starts_at, time_zone=schedule.time_zone, rrule=schedule.rrule,
                                    after=after, calendar=calendar, shift=shift, after_run=after_run)  # fmt: skip
 
-        while schedule.next_run_at is not None and schedule.next_run_at <= now:
-            runs_at = schedule.next_run_at
-            original = schedule.occurrence_at or runs_at
+        while plan.next_run_at is not None and plan.next_run_at <= now:
+            runs_at = plan.next_run_at
+            original = plan.occurrence_at or runs_at
             upcoming = following(original, runs_at)
             if kind is None:
                 log.error("schedule %s has unknown kind %r; skipping %s", schedule.id, schedule.kind, runs_at)
             elif now - runs_at > grace:
                 log.warning("skipping schedule %s (%s) occurrence at %s: %s late, past its grace of %s",
                             schedule.id, schedule.kind, runs_at, now - runs_at, grace)  # fmt: skip
-                report.skipped_late += 1
+                plan.skipped_late += 1
                 if now - grace > original:  # jump over the rest of the missed ones at once
                     upcoming = following(now - grace, runs_at)
             elif upcoming is not None and upcoming.runs_at <= now:
                 # Back from downtime with several occurrences due: only the latest one is worth a message.
                 log.warning("skipping schedule %s (%s) occurrence at %s: a later one, at %s, is due too",
                             schedule.id, schedule.kind, runs_at, upcoming.runs_at)  # fmt: skip
-                report.skipped_late += 1
+                plan.skipped_late += 1
             elif schedule.snoozed_until is not None and runs_at < schedule.snoozed_until:
                 log.info("schedule %s snoozed until %s; not sending %s", schedule.id, schedule.snoozed_until, runs_at)
             else:
-                self._expand(repos, schedule, kind.expand, original, runs_at, now, report)
-            schedule.next_run_at = upcoming.runs_at if upcoming else None
-            schedule.occurrence_at = upcoming.original if upcoming else None
+                plan.expanded += 1
+                for notice in kind.expand(repos, schedule, runs_at):
+                    key = f"schedule:{schedule.id}:{original:%Y%m%dT%H%M%SZ}:person:{notice.recipient_id}:{notice.tag}"
+                    plan.rows.append(Outbox.row(key=key, kind=schedule.kind, recipient_id=notice.recipient_id,
+                                                payload=notice.payload(), due_at=runs_at, now=now,
+                                                schedule_id=schedule.id))  # fmt: skip
+            plan.next_run_at = upcoming.runs_at if upcoming else None
+            plan.occurrence_at = upcoming.original if upcoming else None
             if upcoming is None:
-                schedule.status = "done"
-        schedule.updated_at = now
-
-    def _expand(self, repos: Repos, schedule: Schedule, expand: Any, original: datetime, runs_at: datetime,
-                now: datetime, report: TickReport) -> None:  # fmt: skip
-        report.expanded += 1
-        for notice in expand(repos, schedule, runs_at):
-            key = f"schedule:{schedule.id}:{original:%Y%m%dT%H%M%SZ}:person:{notice.recipient_id}:{notice.tag}"
-            queued = repos.outbox.enqueue(
-                key=key,
-                kind=schedule.kind,
-                recipient_id=notice.recipient_id,
-                payload=notice.payload(),
-                due_at=runs_at,
-                now=now,
-                schedule_id=schedule.id,
-            )
-            report.queued += queued
+                plan.status = "done"
+        return plan
 
     # -- outbox -> people ----------------------------------------------------------------------------
 
     def deliver_ready(self, report: TickReport) -> int:
-        claimed, seen = self._claim(report)
-        queue = list(claimed)
-        while queue:
-            queue = self._keep_leases(queue)
-            if queue:
-                self._send(queue.pop(0), report)
-        return seen
+        """Claim and send everything that may go now, batch after batch; returns how many rows were looked at."""
+        return _Delivery(self, report).run(claim=True)
 
-    def _keep_leases(self, queue: list[Claimed]) -> list[Claimed]:
-        """Renew the leases of a batch's unsent rows once they are half gone; drop rows another worker took.
+    def _deliver_claimed(self, claimed: list[Claimed], report: TickReport) -> None:
+        """Send rows claimed earlier (tests: a worker that paused between its claim and its sends)."""
+        _Delivery(self, report).run(claim=False, rows=claimed)
 
-        Rows are leased a batch at a time and sent one by one. When sends are slow (Slack asking to wait), the
-        last rows of a batch could outlive their lease and be claimed and sent by another worker meanwhile.
+    def _claim(self, report: TickReport, limit: int | None = None) -> tuple[list[Claimed], int]:
+        """Lease the rows that may go now; push the rest to the time their recipient's window opens.
+
+        Returns the claimed rows and how many rows were looked at (a full `limit` means there may be more).
         """
+        limit = limit or self.batch
         now = self.clock.now()
-        first = queue[0].lease_until
-        if first is None or now < first - LEASE / 2:
-            return queue
-        until = now + LEASE
-        with unit_of_work(self.db) as repos:
-            kept = repos.outbox.renew([row.id for row in queue], self.worker, until)
-        for row in queue:
-            if row.id not in kept:
-                log.warning("outbox %s: lease passed to another worker before it was sent; not sending it here", row.id)
-        return [replace(row, lease_until=until) for row in queue if row.id in kept]
-
-    def _claim(self, report: TickReport) -> tuple[list[Claimed], int]:
-        """Lease the rows that may go now; push the rest to the time their recipient's window opens."""
-        now = self.clock.now()
+        until = now + self.lease
         claimed: list[Claimed] = []
+        deferred: dict[int, datetime] = {}
+        skipped: dict[int, str] = {}
         with unit_of_work(self.db) as repos:
-            rows = repos.outbox.lock_ready(now, self.batch)
+            rows = repos.outbox.lock_ready(now, limit)
             calendars: dict[int, SchoolCalendar] = {}
-            for row in rows:
-                person = row.recipient
-                calendar = calendars.get(person.workspace_id)
-                if calendar is None:
-                    calendar = calendars[person.workspace_id] = repos.calendars.load(person.workspace_id)
+            for row, person, workspace in rows:
+                calendar = self._calendar(repos, calendars, person.workspace_id)
                 decision = self._decide(row, person, calendar, now)
-                if decision is None:
-                    row.claimed_by, row.lease_until = self.worker, now + LEASE
-                    row.attempts += 1
-                    report.lateness.append((now - row.deliver_after).total_seconds())
-                    claimed.append(
-                        Claimed(row.id, row.kind, self._recipient(person), row.payload, row.attempts, row.lease_until)
-                    )
-                elif decision == "deferred":
-                    report.deferred += 1
+                if isinstance(decision, datetime):
+                    deferred[row.id] = decision
+                elif decision is not None:
+                    skipped[row.id] = decision
                 else:
-                    report.skipped_late += 1
+                    claimed.append(Claimed(
+                        id=row.id, key=row.idempotency_key, kind=row.kind,
+                        recipient=self._recipient(person, workspace), payload=row.payload,
+                        attempts=row.attempts + 1, uncertain=row.claimed_by is not None, since=row.deliver_after,
+                        lease_until=until,
+                    ))  # fmt: skip
+            repos.outbox.lease([c.id for c in claimed], self.worker, until)
+            repos.outbox.defer(deferred)
+            repos.outbox.skip(skipped)
+        report.deferred += len(deferred)
+        report.skipped_late += len(skipped)
         return claimed, len(rows)
 
-    def _decide(self, row: OutboxMessage, person: Person, calendar: SchoolCalendar, now: datetime) -> str | None:
-        """None to send now; otherwise what happened to the row instead."""
+    def _decide(
+        self, row: OutboxMessage, person: Person, calendar: SchoolCalendar, now: datetime
+    ) -> str | datetime | None:
+        """None to send now; a time to wait until; or why it is skipped."""
         grace = self.kinds.grace(row.kind)
         window = self.quiet.window_for(person, self.default_timezone)
         # Late is measured from the first moment it could have gone: a message written at night and
@@ -278,63 +396,237 @@ class Ticker:
         if now - intended > grace:
             log.warning("not sending outbox %s (%s) to person %s: %s late, past its grace of %s",
                         row.id, row.kind, person.id, now - intended, grace)  # fmt: skip
-            row.status = "skipped"
-            row.last_error = "late"
-            return "skipped"
+            return "late"
         away = person.away_until if person.away_until is not None and person.away_until > now else None
         if away is not None and self.kinds.is_nudge(row.kind):
-            row.status = "skipped"
-            row.last_error = "away"
-            return "skipped"
+            return "away"
         opens = next_delivery_time(now, window, calendar, away)
         if opens > now:
-            row.deliver_after = opens
-            return "deferred"
+            return opens
         return None
 
-    def _recipient(self, person: Person) -> Recipient:
+    def _recipient(self, person: Person, workspace: Workspace) -> Recipient:
         return Recipient(
-            platform=person.workspace.platform,
-            workspace=person.workspace.external_id,
+            platform=workspace.platform,
+            workspace=workspace.external_id,
             user_id=person.platform_user_id,
             name=person.display_name,
             time_zone=person.time_zone or self.default_timezone,
         )
 
-    def _send(self, row: Claimed, report: TickReport) -> None:
-        if not self._still_mine(row):
-            return
+    def _attempt(self, row: Claimed, delivery: _Delivery) -> _Outcome:
+        """One send, on whichever thread runs it; never raises (the outcome says what happened)."""
+        if not delivery.still_mine(row):
+            return _Outcome(row, "lost")
         sender = self.senders.get(row.recipient.platform)
         try:
             if sender is None:
                 raise SendLater(timedelta(minutes=15), f"no sender for {row.recipient.platform} in this process")
-            sender.send(row.recipient, row.payload)
-        except SendLater as later:
-            log.info("outbox %s postponed %s: %s", row.id, later.after, later)
-            self._release(row, later.after, str(later), give_up=False, count_attempt=False)
-            report.deferred += 1
-            return
-        except Exception as error:
-            give_up = row.attempts >= MAX_ATTEMPTS
-            log.exception(
-                "sending outbox %s failed (attempt %s%s)", row.id, row.attempts, ", giving up" if give_up else ""
-            )
-            self._release(row, backoff(row.attempts), f"{type(error).__name__}: {error}", give_up)
-            report.failed += 1
-            return
-        with unit_of_work(self.db) as repos:
-            if repos.outbox.mark_sent(row.id, self.worker, self.clock.now()):
-                report.sent += 1
+            deliver: Callable[[Outgoing], Delivered] | None = getattr(sender, "deliver", None)
+            if deliver is not None:
+                result = deliver(Outgoing(row.id, row.key, row.recipient, row.payload, row.attempts,
+                                          row.uncertain, row.since))  # fmt: skip
             else:
-                log.warning("outbox %s was sent after its lease passed to another worker", row.id)
+                sender.send(row.recipient, row.payload)
+                result = "sent"
+        except Exception as error:
+            return _Outcome(row, "error", error=error)
+        return _Outcome(row, result, at=self.clock.now())
 
-    def _still_mine(self, row: Claimed) -> bool:
-        """Whether this worker still holds the row; asks the database only once the lease is half gone."""
-        return bool(self._keep_leases([row]))
 
-    def _release(self, row: Claimed, after: timedelta, error: str, give_up: bool, count_attempt: bool = True) -> None:
-        with unit_of_work(self.db) as repos:
-            repos.outbox.release(row.id, self.worker, self.clock.now() + after, error, give_up, count_attempt)
+@dataclass
+class _Outcome:
+    row: Claimed
+    result: Literal["sent", "found", "error", "lost"]
+    error: BaseException | None = None
+    at: datetime | None = None
+
+
+class _Delivery:
+    """One pass over what is ready: claims ahead, sends (inline or on the pool), records outcomes in batches.
+
+    Rows stay leased until their outcome is recorded, sent or not, and their leases are renewed once half gone,
+    so no other worker takes a row this one may still be sending or has sent and not yet recorded.
+    """
+
+    def __init__(self, ticker: Ticker, report: TickReport) -> None:
+        self.ticker = ticker
+        self.report = report
+        self.pooled = ticker.concurrency > 1
+        self.window = ticker.batch if not self.pooled else min(ticker.batch, WINDOW_PER_THREAD * ticker.concurrency)
+        self.lock = threading.Lock()
+        self.leases: dict[int, datetime] = {}  # every row whose outcome is not recorded yet
+        self.claimed: dict[int, Claimed] = {}
+        self.queue: deque[Claimed] = deque()  # inline: waiting to be sent
+        self.futures: set[Future[_Outcome]] = set()
+        self.outcomes: list[_Outcome] = []  # waiting to be recorded
+        self.oldest_outcome = 0.0
+
+    def run(self, claim: bool, rows: list[Claimed] | None = None) -> int:
+        seen = 0
+        more = claim
+        for row in rows or []:
+            self._start(row)
+        try:
+            while True:
+                busy = len(self.queue) + len(self.futures)
+                # Inline, the next batch is claimed once this one is sent; pooled, before the pool runs dry.
+                if more and (busy <= self.window // 2 if self.pooled else busy == 0):
+                    limit = self.window - busy
+                    claimed, looked = self.ticker._claim(self.report, limit)
+                    seen += looked
+                    more = looked == limit
+                    for row in claimed:
+                        self._start(row)
+                    continue
+                if not self.queue and not self.futures:
+                    break
+                self._step()
+                self._maintain()
+        finally:
+            while self.queue or self.futures:
+                self._step()
+                self._maintain()
+            self._flush()
+        return seen
+
+    def _start(self, row: Claimed) -> None:
+        with self.lock:
+            self.claimed[row.id] = row
+            self.leases[row.id] = row.lease_until
+        if self.pooled:
+            self.futures.add(self.ticker.pool().submit(self.ticker._attempt, row, self))
+        else:
+            self.queue.append(row)
+
+    def _step(self) -> None:
+        if self.queue:
+            self._maintain()  # inline: the lease of the next row is checked right before its send
+            self._collect(self.ticker._attempt(self.queue.popleft(), self))
+            return
+        done, _pending = wait(self.futures, timeout=0.05, return_when=FIRST_COMPLETED)
+        for future in done:
+            self.futures.discard(future)
+            self._collect(future.result())
+
+    def _collect(self, outcome: _Outcome) -> None:
+        if not self.outcomes:
+            self.oldest_outcome = time.monotonic()
+        self.outcomes.append(outcome)
+
+    def _maintain(self) -> None:
+        """Record outcomes when enough have gathered (or they are getting old); renew leases once half gone."""
+        if self.outcomes and (
+            len(self.outcomes) >= self.ticker.flush_rows
+            or time.monotonic() - self.oldest_outcome >= self.ticker.flush_seconds
+            or self._leases_half_gone()
+        ):
+            self._flush()
+        if self._leases_half_gone():
+            self._renew()
+
+    def _leases_half_gone(self) -> bool:
+        with self.lock:
+            first = min(self.leases.values(), default=None)
+        return first is not None and self.ticker.clock.now() >= first - self.ticker.lease / 2
+
+    def still_mine(self, row: Claimed) -> bool:
+        """Whether this worker still holds `row`; asks the database only once its lease is half gone."""
+        with self.lock:
+            until = self.leases.get(row.id)
+        if until is None:
+            return False
+        if self.ticker.clock.now() < until - self.ticker.lease / 2:
+            return True
+        return row.id in self._renew()
+
+    def _renew(self) -> set[int]:
+        """Extend the leases of every row not recorded yet; forget those another worker took over."""
+        ticker = self.ticker
+        with self.lock:
+            ids = list(self.leases)
+        until = ticker.clock.now() + ticker.lease
+        with unit_of_work(ticker.db) as repos:
+            kept = repos.outbox.renew(ids, ticker.worker, until)
+        with self.lock:
+            for row_id in ids:
+                if row_id in kept:
+                    self.leases[row_id] = until
+                elif row_id in self.leases:
+                    log.warning("outbox %s: lease passed to another worker before it was sent; not sending it here",
+                                row_id)  # fmt: skip
+                    del self.leases[row_id]
+        return kept
+
+    def _flush(self) -> None:
+        """Record gathered outcomes in one transaction; row by row if that fails, so one bad row costs only itself."""
+        outcomes, self.outcomes = self.outcomes, []
+        if not outcomes:
+            return
+        for outcome in outcomes:
+            if outcome.result == "error":
+                self._log_failure(outcome)
+        try:
+            self._record(outcomes)
+        except Exception:
+            log.exception("recording %s send outcomes at once failed; recording them one at a time", len(outcomes))
+            for outcome in outcomes:
+                try:
+                    self._record([outcome])
+                except Exception:
+                    log.exception("recording the outcome of outbox %s failed; its lease will expire", outcome.row.id)
+        with self.lock:
+            for outcome in outcomes:
+                self.leases.pop(outcome.row.id, None)
+                self.claimed.pop(outcome.row.id, None)
+
+    def _record(self, outcomes: list[_Outcome]) -> None:
+        ticker, report = self.ticker, self.report
+        sent = [o for o in outcomes if o.result in ("sent", "found")]
+        failed = [o for o in outcomes if o.result == "error"]
+        if not sent and not failed:
+            return
+        now = ticker.clock.now()
+        with unit_of_work(ticker.db) as repos:
+            kept = repos.outbox.mark_sent_many([o.row.id for o in sent], ticker.worker, now)
+            for outcome in failed:
+                self._release(repos.outbox, outcome, now)
+        for outcome in sent:
+            if outcome.row.id not in kept:
+                log.warning("outbox %s was sent after its lease passed to another worker", outcome.row.id)
+                continue
+            report.sent += 1
+            if outcome.result == "found":
+                report.found += 1
+            if outcome.at is not None:
+                report.lateness.append((outcome.at - outcome.row.since).total_seconds())
+        for outcome in failed:
+            if isinstance(outcome.error, SendLater):
+                report.deferred += 1
+            else:
+                report.failed += 1
+
+    def _release(self, outbox: Outbox, outcome: _Outcome, now: datetime) -> None:
+        row, error = outcome.row, outcome.error
+        assert error is not None
+        maybe_sent = bool(getattr(error, "maybe_sent", True))
+        if isinstance(error, SendLater):
+            outbox.release(row.id, self.ticker.worker, now + error.after, str(error), give_up=False,
+                           count_attempt=False, maybe_sent=maybe_sent)  # fmt: skip
+            return
+        give_up = row.attempts >= MAX_ATTEMPTS
+        outbox.release(row.id, self.ticker.worker, now + backoff(row.attempts), f"{type(error).__name__}: {error}",
+                       give_up, maybe_sent=maybe_sent)  # fmt: skip
+
+    def _log_failure(self, outcome: _Outcome) -> None:
+        row, error = outcome.row, outcome.error
+        assert error is not None
+        if isinstance(error, SendLater):
+            log.info("outbox %s postponed %s: %s", row.id, error.after, error)
+            return
+        give_up = row.attempts >= MAX_ATTEMPTS
+        log.error("sending outbox %s failed (attempt %s%s)", row.id, row.attempts, ", giving up" if give_up else "",
+                  exc_info=(type(error), error, error.__traceback__))  # fmt: skip
 
 
 def backoff(attempts: int) -> timedelta:
