@@ -2,7 +2,8 @@
 
 Run from the repository root:
 
-    .venv/bin/python benchmarks/tick_cost.py [--skip-postgres] [--admin-url URL] [--repeats N]
+    .venv/bin/python benchmarks/tick_cost.py [--skip-postgres] [--admin-url URL] [--repeats N] [--interval S]
+                                             [--skip-cost] [--skip-lateness]
 
 Part 1, tick cost. A workspace of 1,000 people, 50,000 already-sent outbox rows (history), and then 10,000 and
 100,000 active one-off schedules spread over the next year (none due). For each number of due schedules (0, 10,
@@ -10,15 +11,21 @@ Part 1, tick cost. A workspace of 1,000 people, 50,000 already-sent outbox rows 
 timed separately (looped until drained, as `tick()` does) with a no-op sender and a fake clock at a Monday 10:00 in
 New York, counting the SQL statements each part sends. The due rows and their outbox rows are removed after each
 repetition; the median of the repetitions is reported. On PostgreSQL the due and ready queries are EXPLAINed
-(ANALYZE, BUFFERS) with 100 due among 100,000, to show they read only what is due.
+(ANALYZE, BUFFERS) with 100 due among 100,000, to show they read only what is due. Side by side, with 100 and
+1,000 due among 100,000, the same tick forced down its row-by-row fallback (one savepoint, INSERT and UPDATE per
+schedule, one transaction per recorded send: how the tick worked before batching) gives the ratio.
 
-Part 2, delivery lateness. With the real clock and APScheduler ticking as in production (`start_periodic`),
-300 one-off schedules come due at instants spread over 30 s; each is expanded and sent by a no-op sender
-that records the wall-clock time. Lateness is send time minus due time; p50/p99 per tick interval.
+Part 2, delivery lateness, side by side at one TICK_SECONDS (default 10, the setting's default): the periodic
+tick as it was (APScheduler every TICK_SECONDS, `start_periodic`) against the delivery loop that replaces it
+(`scheduling.wakeup.DeliveryLoop`: sleeps until the next thing is due, at most TICK_SECONDS, and wakes at once
+when a `Wakeup` rings). Real clock, a no-op sender recording wall-clock send times, 300 messages over 30 s:
+(a) one-off schedules due at spread instants, written beforehand (PostgreSQL); (b) rows written "due now", one
+transaction each, by another process (PostgreSQL: only NOTIFY can wake the loop) or another thread (SQLite: the
+commit hook). Lateness is send time minus due time; p50/p99/max per run.
 
 SQLite is a file in a temp dir. PostgreSQL is a database `bench_tick` created through `--admin-url` (default
 postgresql://postgres@127.0.0.1:5432/postgres) and dropped at the end. Everything stops by itself in about
-five minutes (`--repeats`, `--intervals` and `--sqlite-intervals` shorten it).
+seven minutes (`--repeats`, `--skip-cost` and `--skip-lateness` shorten it).
 """
 
 from __future__ import annotations
@@ -53,10 +60,11 @@ from scheduling.background import start_periodic  # noqa: E402
 from scheduling.clock import FakeClock, SystemClock  # noqa: E402
 from scheduling.kinds import Kind, Kinds, Notice  # noqa: E402
 from scheduling.tick import QuietHours, Recipient, Ticker, TickReport  # noqa: E402
+from scheduling.wakeup import DeliveryLoop, Wakeup  # noqa: E402
 from storage.database import Database, connect, upgrade  # noqa: E402
 from storage.models import OutboxMessage, Person, Schedule, Workspace  # noqa: E402
 from storage.scheduling import Outbox, Schedules  # noqa: E402
-from storage.unit_of_work import Repos  # noqa: E402
+from storage.unit_of_work import Repos, unit_of_work  # noqa: E402
 
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # a Monday, 10:00 in New York
 ZONE = "America/New_York"
@@ -447,6 +455,8 @@ def weekday_zone(now: datetime) -> str | None:
 @dataclass
 class Lateness:
     backend: str
+    mode: str
+    workload: str
     interval: float
     messages: int
     p50: float
@@ -456,12 +466,57 @@ class Lateness:
     tick_ms_p50: float
 
 
+MODES = {
+    "periodic": "periodic tick (before)",
+    "loop": "DeliveryLoop + Wakeup (now)",
+}
+WORKLOADS = {
+    "scheduled": "schedules due at spread instants",
+    "written": "rows written due now by another {writer}",
+}
+
+
 def percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))]
 
 
-def lateness(make: Callable[[], Any], interval: float) -> Lateness | None:
+class TimedTicker(Ticker):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.durations: list[float] = []
+
+    def tick(self) -> TickReport:
+        began = time.perf_counter()
+        try:
+            return super().tick()
+        finally:
+            self.durations.append((time.perf_counter() - began) * 1000)
+
+
+def write_now(db: Database, people: list[int], start: float, messages: int, spread: float) -> None:
+    """Messages written as a feature does ("send it now"), one transaction each, at instants spread evenly."""
+    for n in range(messages):
+        time.sleep(max(0.0, start + spread * n / messages - time.time()))
+        with unit_of_work(db) as repos:
+            now = datetime.now(UTC)
+            payload = {"messages": [{"template": "errors/unexpected", "context": {"ref": f"now-{n}",
+                                                                               "due": time.time()}}]}  # fmt: skip
+            repos.outbox.enqueue(key=f"now:{n}", kind=KIND, recipient_id=people[n % len(people)], payload=payload,
+                                 due_at=now, now=now)  # fmt: skip
+
+
+def child_writer(url: str, start: float, messages: int, spread: float) -> int:
+    """`--child-writer`: write_now from a process of its own (on PostgreSQL, only NOTIFY reaches the loop)."""
+    db = connect(url)
+    with db.engine.connect() as connection:
+        people = list(connection.execute(select(Person.id).order_by(Person.id)).scalars())
+    write_now(db, people, start, messages, spread)
+    db.dispose()
+    return 0
+
+
+def lateness(make: Callable[[], Any], interval: float, mode: str, workload: str) -> Lateness | None:
     zone = weekday_zone(datetime.now(UTC))
     if zone is None:
         log.warning("weekend everywhere: skipping the lateness run")
@@ -469,55 +524,48 @@ def lateness(make: Callable[[], Any], interval: float) -> Lateness | None:
     with make() as backend:
         db = backend.db
         workspace_id, people = seed_people(db, zone, quiet=("00:00", "23:59"))
-        start = datetime.now(UTC) + timedelta(seconds=2)
-        rows = [
-            schedule_row(
-                workspace_id,
-                people[n % len(people)],
-                start + timedelta(seconds=LATENESS_SPREAD * n / LATENESS_MESSAGES),
-                None,
-                f"late:{n}",
-            )
-            for n in range(LATENESS_MESSAGES)
-        ]
-        insert_rows(db, Schedule.__table__, rows)
+        start = time.time() + 2
+        if workload == "scheduled":
+            at = datetime.fromtimestamp(start, UTC)
+            rows = [
+                schedule_row(workspace_id, people[n % len(people)],
+                             at + timedelta(seconds=LATENESS_SPREAD * n / LATENESS_MESSAGES), None, f"late:{n}")
+                for n in range(LATENESS_MESSAGES)
+            ]  # fmt: skip
+            insert_rows(db, Schedule.__table__, rows)
         sender = NullSender()
-        ticker = Ticker(db, SystemClock(), bench_kinds(), {"slack": sender}, ZONE, QuietHours())
-        durations: list[float] = []
-
-        def timed_tick() -> None:
-            began = time.perf_counter()
-            ticker.tick()
-            durations.append((time.perf_counter() - began) * 1000)
-
-        scheduler = start_periodic({"tick": timed_tick}, timedelta(seconds=interval))
-        deadline = time.monotonic() + 2 + LATENESS_SPREAD + 2 * interval + 10
+        ticker = TimedTicker(db, SystemClock(), bench_kinds(), {"slack": sender}, ZONE, QuietHours())
+        writer: Any = None
+        if mode == "loop":
+            running: Any = DeliveryLoop(ticker, Wakeup.attach(db), timedelta(seconds=interval)).start()
+        else:
+            running = start_periodic({"tick": ticker.tick}, timedelta(seconds=interval))
         try:
+            if workload == "written" and backend.name == "PostgreSQL":
+                url = db.engine.url.render_as_string(hide_password=False)
+                writer = subprocess.Popen([sys.executable, __file__, "--child-writer", url, str(start),
+                                           str(LATENESS_MESSAGES), str(LATENESS_SPREAD)])  # fmt: skip
+            elif workload == "written":
+                writer = threading.Thread(target=write_now, args=(db, people, start, LATENESS_MESSAGES,
+                                                                  LATENESS_SPREAD), daemon=True)  # fmt: skip
+                writer.start()
+            deadline = time.monotonic() + 2 + LATENESS_SPREAD + 2 * interval + 10
             while len(sender.sent) < LATENESS_MESSAGES and time.monotonic() < deadline:
                 time.sleep(0.05)
         finally:
-            scheduler.shutdown(wait=True)
+            running.shutdown(wait=True)
+            if isinstance(writer, subprocess.Popen):
+                writer.wait(timeout=60)
+            elif writer is not None:
+                writer.join(timeout=60)
         late = [sent - due for due, sent in sender.sent]
         if len(late) < LATENESS_MESSAGES:
-            raise RuntimeError(f"only {len(late)} of {LATENESS_MESSAGES} sent with a {interval} s tick")
-        result = Lateness(
-            backend.name,
-            interval,
-            len(late),
-            percentile(late, 0.5),
-            percentile(late, 0.99),
-            max(late),
-            statistics.fmean(late),
-            statistics.median(durations),
-        )
-        log.info(
-            "%s tick %.1f s: lateness p50 %.2f s, p99 %.2f s, max %.2f s",
-            backend.name,
-            interval,
-            result.p50,
-            result.p99,
-            result.worst,
-        )
+            raise RuntimeError(f"only {len(late)} of {LATENESS_MESSAGES} sent ({mode}, {workload}, {interval} s)")
+        result = Lateness(backend.name, mode, workload, interval, len(late), percentile(late, 0.5),
+                          percentile(late, 0.99), max(late), statistics.fmean(late),
+                          statistics.median(ticker.durations))  # fmt: skip
+        log.info("%s %s, %s, every %.0f s: lateness p50 %.2f s, p99 %.2f s, max %.2f s", backend.name, mode,
+                 workload, interval, result.p50, result.p99, result.worst)  # fmt: skip
         return result
 
 
@@ -571,16 +619,26 @@ def report(costs: list[Cost], plans: list[str], late: list[Lateness], versions: 
             f"{slow.tick_ms / slow.due:.3f} | {slow.tick_ms / fast.tick_ms:.1f}× | {fast.statements:,} / "
             f"{slow.statements:,} |"
         )
-    lines += ["", "```", *plans, "```", ""]
+    lines += ["", "```", *plans, "```", ""] if plans else [""]
     lines += [
-        "| Database | Tick interval | Messages | Lateness p50 s | p99 s | max s | mean s | Tick ms (p50) |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| Database | Work | Delivery | TICK_SECONDS | Messages | Lateness p50 s | p99 s | max s | mean s |"
+        " Tick ms (p50) |",
+        "|---|---|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in late:
+        writer = "process (NOTIFY)" if r.backend == "PostgreSQL" else "thread (commit hook)"
+        work = WORKLOADS[r.workload].format(writer=writer)
         lines.append(
-            f"| {r.backend} | {r.interval:g} s | {r.messages} | {r.p50:.2f} | {r.p99:.2f} | {r.worst:.2f} | "
-            f"{r.mean:.2f} | {r.tick_ms_p50:.1f} |"
+            f"| {r.backend} | {work} | {MODES[r.mode]} | {r.interval:g} | {r.messages} | {r.p50:.2f} | "
+            f"{r.p99:.2f} | {r.worst:.2f} | {r.mean:.2f} | {r.tick_ms_p50:.1f} |"
         )
+    for r in late:
+        if r.mode == "loop":
+            before = next((b for b in late if b.mode == "periodic" and (b.backend, b.workload, b.interval)
+                           == (r.backend, r.workload, r.interval)), None)  # fmt: skip
+            if before is not None:
+                lines.append(f"- {r.backend}, {r.workload}: p99 {before.p99:.2f} s → {r.p99:.2f} s "
+                             f"({before.p99 / max(r.p99, 1e-3):.0f}× lower).")  # fmt: skip
     return "\n".join(lines)
 
 
@@ -593,9 +651,14 @@ def main(argv: list[str] | None = None) -> int:
         help=f"PostgreSQL URL allowed to create and drop the database {DB_NAME}",
     )
     parser.add_argument("--repeats", type=int, default=3, help="repetitions per measurement (median reported)")
-    parser.add_argument("--intervals", default="1,10", help="tick intervals (s) for the lateness part; empty: skip")
-    parser.add_argument("--sqlite-intervals", default="1", help="the same for SQLite (the last database gets all)")
+    parser.add_argument("--interval", type=float, default=10.0, help="TICK_SECONDS for the lateness part")
+    parser.add_argument("--skip-lateness", action="store_true", help="only the tick cost")
+    parser.add_argument("--skip-cost", action="store_true", help="only the lateness")
+    parser.add_argument("--child-writer", nargs=4, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.child_writer:
+        url, start, messages, spread = args.child_writer
+        return child_writer(url, float(start), int(messages), float(spread))
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     for noisy in ("alembic", "apscheduler", "scheduling.tick"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
@@ -609,16 +672,20 @@ def main(argv: list[str] | None = None) -> int:
     for make in makers:
         with make() as backend:
             versions.append(backend.version)
-            found, plan = tick_cost(backend, args.repeats)
-            costs += found
-            plans.append(plan)
+            if not args.skip_cost:
+                found, plan = tick_cost(backend, args.repeats)
+                costs += found
+                plans.append(plan)
     late: list[Lateness] = []
-    for index, make in enumerate(makers):
-        chosen = args.intervals if index == len(makers) - 1 else args.sqlite_intervals
-        for interval in [float(v) for v in chosen.split(",") if v.strip()]:
-            result = lateness(make, interval)
-            if result is not None:
-                late.append(result)
+    runs = [] if args.skip_lateness else [("PostgreSQL", w, m) for w in WORKLOADS for m in MODES]
+    runs += [] if args.skip_lateness else [("SQLite", "written", m) for m in MODES]
+    for name, workload, mode in runs:
+        make = makers[-1] if name == "PostgreSQL" else makers[0]
+        if name == "PostgreSQL" and args.skip_postgres:
+            continue
+        result = lateness(make, args.interval, mode, workload)
+        if result is not None:
+            late.append(result)
     print(report(costs, plans, late, versions, time.monotonic() - began))
     return 0
 
