@@ -50,3 +50,11 @@ class Settings(BaseSettings):
     min_group_size: int = Field(
         default=5, ge=3, description="Survey results for fewer responses than this are withheld (never below 3)."
     )
+    http_connection_limit: int = Field(
+        default=4000, ge=10, description="Connections the HTTP server keeps open at once (idle ones included)."
+    )
+    http_request_timeout: float = Field(
+        default=10, gt=0, description="Seconds a request may take to arrive, from its first byte to its last."
+    )
+    http_channel_timeout: int = Field(default=15, ge=1, description="Seconds an HTTP connection may stay silent.")
+    slack_send_concurrency: int = Field(default=8, ge=1, description="Slack outbox posts in flight per process.")
