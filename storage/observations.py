@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session, aliased
 
-from storage.models import Observation, OutboxMessage, Person, Schedule
+from storage.models import Installation, Observation, ObservationEntry, OutboxMessage, Person, Schedule
 
 
 class Observations:
@@ -20,6 +21,39 @@ class Observations:
         self.session.add(observation)
         self.session.flush()
         return observation
+
+    def add_entry(
+        self, observation: Observation, kind: str, author_id: int | None, now: datetime, text: str = "",
+        note: int | None = None, data: dict[str, Any] | None = None,
+    ) -> ObservationEntry:  # fmt: skip
+        """Append to the observation's history; entries are never updated or deleted."""
+        entry = ObservationEntry(kind=kind, author_id=author_id, note=note, text=text, data=data or {}, created_at=now)
+        observation.entries.append(entry)
+        self.session.flush()
+        return entry
+
+    def install_id(self, now: datetime) -> str:
+        """This install's random id, made on first use (two racing first uses settle on the lowest row)."""
+        found = self.session.scalar(select(Installation.install_id).order_by(Installation.id).limit(1))
+        if found is not None:
+            return found
+        self.session.add(Installation(install_id=secrets.token_hex(8), created_at=now))
+        self.session.flush()
+        return self.session.scalar(select(Installation.install_id).order_by(Installation.id).limit(1)) or ""
+
+    def scheduled_of(self, person_id: int, after: datetime) -> list[Observation]:
+        """Visits still ahead that this person observes or is observed in."""
+        return list(
+            self.session.scalars(
+                select(Observation)
+                .where(
+                    Observation.status == "scheduled",
+                    Observation.starts_at > after,
+                    or_(Observation.observer_id == person_id, Observation.teacher_id == person_id),
+                )
+                .order_by(Observation.starts_at)
+            )
+        )
 
     def get(self, workspace_id: int, observation_id: int) -> Observation | None:
         return self.session.scalar(

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from handlers.engine import Problem
 from handlers.observations.service import Policy, permission_problem, time_problem, zone_of
-from handlers.observations.when import When, WhenProblem, describe, parse_when
+from handlers.observations.when import When, WhenProblem, describe, parse_when, take_clock_time
 from scheduling.calendar import SchoolCalendar
 from storage.models import Person
 from storage.unit_of_work import Repos
@@ -53,12 +53,24 @@ def find_teacher(lookup: Lookup, ref: str, mode: str) -> Person | Problem:
     return problem or teacher
 
 
-def find_time(lookup: Lookup, text: str, mode: str) -> When | Problem:
-    when = parse_when(text, lookup.now, lookup.zone)
+def find_time(
+    lookup: Lookup, text: str, mode: str, teacher: Person | None = None, past: bool = False
+) -> When | Problem:
+    """A time that works: ahead (or over, with `past`), in the school day, and told to `teacher` in time."""
+    when = parse_when(text, lookup.now, lookup.zone, past=past)
     if isinstance(when, WhenProblem):
         return Problem(when.template, when.context)
-    problem = time_problem(when, mode, lookup.calendar, lookup.policy, lookup.today)
+    if past:
+        mode = "unannounced"  # school day and hours only: nobody needs notice of a visit that is over
+    problem = time_problem(when, mode, lookup.calendar, lookup.policy, lookup.today, teacher, lookup.now,
+                           lookup.default_zone)  # fmt: skip
     return problem or when
+
+
+def only_clock_time(text: str) -> bool:
+    """`10:15`, `9am`: the answer to "What time on Fri Dec 4?" names no day of its own."""
+    clock, rest = take_clock_time(" ".join(text.split()))
+    return clock is not None and not rest.strip(" .,")
 
 
 def read_minutes(text: str) -> int | Problem:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
+from handlers.observations.service import derived_status
+from scheduling.clock import SystemClock
 from storage.database import Database
 from storage.unit_of_work import unit_of_work
 
@@ -18,8 +21,13 @@ def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def observation_rows(db: Database) -> list[dict[str, Any]]:
-    """Every observation with its evidence and feedback; times in UTC (ISO 8601)."""
+def observation_rows(db: Database, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Every observation with its evidence and feedback; times in UTC (ISO 8601).
+
+    `status` is derived at `now` (the export's moment): scheduled, happened, feedback due, shared,
+    acknowledged or cancelled, so a visit that is over never reads as still scheduled.
+    """
+    now = now or SystemClock().now()
     with unit_of_work(db) as repos:
         return [
             {
@@ -33,9 +41,12 @@ def observation_rows(db: Database) -> list[dict[str, Any]]:
                 "mode": o.mode,
                 "starts_at": _iso(o.starts_at),
                 "minutes": o.minutes,
-                "status": o.status,
+                "status": derived_status(o, now),
                 # peer and walkthrough notes belong to the two educators and stay out of exports
-                "evidence": [{"text": e["text"], "indicators": e["indicators"], "at": e["at"]} for e in o.evidence]
+                "evidence": [
+                    {"text": e["text"], "indicators": e["indicators"], "elements": e.get("elements", []), "at": e["at"]}
+                    for e in o.evidence
+                ]
                 if o.evaluative
                 else [],
                 "feedback_due": _iso(o.feedback_due),

@@ -13,9 +13,9 @@ from zoneinfo import ZoneInfo
 from handlers.engine import Check, CheckContext, Problem
 from handlers.forms import FormResult, FormSpec, Submission
 from handlers.messages import Outbound
-from handlers.observations.checks import Lookup, find_teacher, find_time, read_minutes, when_answer
+from handlers.observations.checks import Lookup, find_teacher, find_time, only_clock_time, read_minutes, when_answer
 from handlers.observations.service import permission_problem, time_problem
-from handlers.observations.when import When
+from handlers.observations.when import NO_TIME, When
 
 if TYPE_CHECKING:
     from handlers.observations.commands import ObserveCommands
@@ -34,13 +34,23 @@ def check_teacher(text: str, ctx: CheckContext) -> Check:
     return Check(value={"id": found.id, "name": found.display_name})
 
 
+ASKED_DAY = "when_asked_day"  # kept with the answers: the day "What time on Fri Dec 4?" asked about
+
+
 def check_when(text: str, ctx: CheckContext) -> Check:
+    """A day and time; after "What time on Fri Dec 4?" a time alone ("10:15") is taken on that day."""
     lookup = _lookup(ctx)
-    found = find_time(lookup, text, ctx.answers.get("mode", "announced"))
-    if isinstance(found, Problem):
-        return Check(error=found)
     chosen = ctx.answers.get("teacher")
     teacher = lookup.repos.people.get(chosen["id"]) if chosen else None
+    asked = ctx.answers.get(ASKED_DAY)
+    if asked and only_clock_time(text):
+        text = f"{asked} {text}"
+    found = find_time(lookup, text, ctx.answers.get("mode", "announced"), teacher)
+    if isinstance(found, Problem):
+        if found.template == NO_TIME and found.context.get("date"):
+            ctx.answers[ASKED_DAY] = found.context["date"]  # the conversation's answers, saved with its state
+        return Check(error=found)
+    ctx.answers.pop(ASKED_DAY, None)
     return Check(value=when_answer(found, lookup.zone, teacher, lookup.default_zone))
 
 
@@ -63,7 +73,8 @@ def recheck(values: dict[str, Any], ctx: CheckContext) -> dict[str, Problem]:
     if permission is not None:
         return {"teacher": permission}
     when = When(at=at, local=at.astimezone(ZoneInfo(lookup.zone)), guessed_date=False)
-    problem = time_problem(when, mode, lookup.calendar, lookup.policy, lookup.today)
+    problem = time_problem(when, mode, lookup.calendar, lookup.policy, lookup.today, teacher, lookup.now,
+                           lookup.default_zone)  # fmt: skip
     return {"when": problem} if problem is not None else {}
 
 

@@ -3,6 +3,8 @@
 A rescheduled or cancelled observation is sent with the same UID and a higher SEQUENCE: calendar apps
 then update or remove the event they already hold instead of adding a second one. The caller keeps the
 UID and the sequence with the observation and bumps the sequence on every change, cancellation included.
+The UID carries a random id of the install (`Observations.install_id`), so two districts' observation #1
+are never taken for one event by a calendar that holds both.
 """
 
 from __future__ import annotations
@@ -33,8 +35,14 @@ def invite_ics(
     now: datetime,
     cancelled: bool = False,
     location: str = "",
+    private: bool = False,
 ) -> bytes:
     """One VEVENT as an iTIP REQUEST (or CANCEL). People are (name, email); times must be timezone-aware.
+
+    `private`: an event only for the calendar it is imported into (METHOD:PUBLISH, no ORGANIZER, no
+    ATTENDEE), for visits the teacher must not hear of beforehand: a calendar app that imports a REQUEST
+    may mail its attendees an invitation, and one that imports a PUBLISH mails nobody. A cancelled private
+    event is published again with STATUS:CANCELLED.
 
     Times are written in UTC, so no VTIMEZONE is needed and every app shows the event in its own zone.
     A person without a usable email is left out of ORGANIZER/ATTENDEE: a calendar can only invite an
@@ -48,7 +56,7 @@ def invite_ics(
     calendar = Calendar()
     calendar.add("prodid", PRODID)
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "REQUEST")
+    calendar.add("method", "PUBLISH" if private else "CANCEL" if cancelled else "REQUEST")
 
     event = Event()
     event.add("uid", uid)
@@ -64,6 +72,9 @@ def invite_ics(
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
 
+    if private:
+        calendar.add_component(event)
+        return calendar.to_ical()
     organizer_address = _address(*organizer)
     if organizer_address is not None:
         event.add("organizer", organizer_address)

@@ -1,8 +1,9 @@
 """The evaluation rubric as data, and the tagging of observation evidence with its indicator codes.
 
 The rubric is YAML in `prompts/rubrics/` so a district can swap in its own without code. Evidence is
-tagged by writing indicator codes in the notes: "II-A", "[II-A]", "(ii-a)", "II-A:" are all read; the
-hyphen is required ("IIA" is not read), because without it ordinary words such as "via" look like codes.
+tagged by writing indicator codes in the notes: "II-A", "[II-A]", "(ii-a)", "II-A:" are all read, and an
+element code ("II-A-1") is kept and counted under its indicator; the hyphen is required ("IIA" is not
+read), because without it ordinary words such as "via" look like codes.
 """
 
 from __future__ import annotations
@@ -90,23 +91,43 @@ def load_rubric(path: Path | None = None) -> Rubric:
 def tag_evidence(text: str, rubric: Rubric) -> tuple[list[str], list[str]]:
     """(indicator codes of `rubric` named in `text`, code-like words it does not have), each in order, once.
 
-    Unknown codes ("II-Z", "V-A") are returned so the person can be asked about a likely typo.
+    Unknown codes ("II-Z", "V-A") are returned so the person can be asked about a likely typo. An element
+    code ("II-A-1") counts as its indicator.
     """
+    known, _elements, unknown = read_tags(text, rubric)
+    return known, unknown
+
+
+def read_tags(text: str, rubric: Rubric) -> tuple[list[str], list[str], list[str]]:
+    """(indicators, element codes such as "II-A-1" as written, unknown codes) named in `text`, each once."""
     known: list[str] = []
+    elements: list[str] = []
     unknown: list[str] = []
     for match in _code_pattern(rubric).finditer(text.translate(_DASHES)):
         code = f"{match.group(1)}-{match.group(2)}".upper()
         indicator = rubric.indicator(code)
         target, value = (known, indicator.code) if indicator else (unknown, code)
+        if indicator is None and match.group(3):
+            value = f"{code}-{match.group(3)}"
         if value not in target:
             target.append(value)
-    return known, unknown
+        if indicator is not None and match.group(3):
+            element = f"{indicator.code}-{int(match.group(3))}"
+            if element not in elements:
+                elements.append(element)
+    return known, elements, unknown
+
+
+def rating_level(text: str, rubric: Rubric) -> str | None:
+    """The rubric level `text` names, in any case ("proficient", "Needs improvement"), or None."""
+    wanted = " ".join(text.split()).casefold()
+    return next((level for level in rubric.levels if level.casefold() == wanted), None)
 
 
 def _code_pattern(rubric: Rubric) -> re.Pattern[str]:
     """Roman numerals always (to catch typos like "V-A"), plus whatever standard codes the rubric uses."""
     heads = sorted({re.escape(s.code) for s in rubric.standards} | {_ROMAN}, key=len, reverse=True)
-    return re.compile(rf"(?<![\w-])({'|'.join(heads)})-([A-Z])(?![\w-])", re.I)
+    return re.compile(rf"(?<![\w-])({'|'.join(heads)})-([A-Z])(?:-(\d{{1,2}}))?(?![\w-])", re.I)
 
 
 def _normal(code: str) -> str:

@@ -72,24 +72,86 @@ def permission_problem(observer: Person, teacher: Person, mode: str) -> Problem 
     return None
 
 
-def time_problem(when: When, mode: str, calendar: SchoolCalendar, policy: Policy, today: date) -> Problem | None:
-    """A school day, in school hours, and (announced or peer) with enough school days' notice."""
+def time_problem(
+    when: When, mode: str, calendar: SchoolCalendar, policy: Policy, today: date,
+    teacher: Person | None = None, now: datetime | None = None, default_zone: str = "UTC",
+) -> Problem | None:  # fmt: skip
+    """A school day, in school hours, and (announced or peer) with enough school days' notice.
+
+    Notice is counted from when the notice can actually reach the teacher: inside their working hours and
+    after their away time (`teacher` and `now` given), so a teacher who is away never learns of a visit late.
+    """
     slot = check_slot(when.local, calendar.is_school_day, calendar.next_school_day, policy.day_start, policy.day_end)
     if slot is not None:
         return Problem(slot.template, slot.context)
-    if mode in TOLD_BEFORE and calendar.school_days_between(today, when.local.date()) < policy.notice_school_days:
-        earliest = calendar.add_school_days(today, policy.notice_school_days)
-        return Problem(
-            "observations/errors/too_little_notice",
-            {"days": policy.notice_school_days, "earliest": earliest.strftime("%a %b %-d"), "mode": mode},
-        )
-    return None
+    if mode not in TOLD_BEFORE:
+        return None
+    start, reaches, away_until = today, "", ""
+    if teacher is not None and now is not None:
+        zone = zone_of(teacher, default_zone)
+        reach = notice_reaches(teacher, calendar, policy, now, default_zone)
+        start = max(today, reach.astimezone(ZoneInfo(zone)).date())
+        if reach > now:
+            reaches = describe(reach, zone)
+        if teacher.away_until is not None and teacher.away_until > now:
+            away_until = describe(teacher.away_until, zone)
+    if calendar.school_days_between(start, when.local.date()) >= policy.notice_school_days:
+        return None
+    earliest = calendar.add_school_days(start, policy.notice_school_days)
+    context = {
+        "days": policy.notice_school_days, "earliest": earliest.strftime("%a %b %-d"), "mode": mode,
+        "article": "An" if mode == "announced" else "A", "teacher": teacher.display_name if teacher else "",
+        "reaches": reaches, "away_until": away_until,
+    }  # fmt: skip
+    return Problem("observations/errors/too_little_notice", context)
+
+
+def notice_reaches(
+    person: Person, calendar: SchoolCalendar, policy: Policy, now: datetime, default_zone: str
+) -> datetime:
+    """When a notice written now can reach `person`: their working hours on a school day, once back from away."""
+    away = person.away_until if person.away_until is not None and person.away_until > now else None
+    return next_delivery_time(now, policy.quiet.window_for(person, default_zone), calendar, away)
+
+
+def derived_status(observation: Observation, now: datetime) -> str:
+    """What an observation is at `now`: scheduled, happened, feedback due, shared, acknowledged or cancelled."""
+    if observation.status == "cancelled":
+        return "cancelled"
+    if observation.acknowledged_at is not None:
+        return "acknowledged"
+    if observation.feedback_shared_at is not None:
+        return "shared"
+    if observation.starts_at + timedelta(minutes=observation.minutes) > now:
+        return "scheduled"
+    return "feedback due" if observation.feedback_due is not None else "happened"
+
+
+def notes(observation: Observation) -> list[dict[str, Any]]:
+    """The evidence notes as they stand, each with its number (notes saved before numbering get theirs here)."""
+    return [{**item, "note": item.get("note", index + 1)} for index, item in enumerate(observation.evidence or [])]
+
+
+def ratings(observation: Observation) -> dict[str, str]:
+    """The formative rating of each indicator as it stands (the latest rating entry; none when cleared)."""
+    found: dict[str, str] = {}
+    for entry in observation.entries:
+        if entry.kind == "rating":
+            if entry.data.get("level"):
+                found[entry.data["indicator"]] = entry.data["level"]
+            else:
+                found.pop(entry.data["indicator"], None)
+    return found
+
+
+def feedback_version(observation: Observation) -> int:
+    return sum(entry.kind == "feedback" for entry in observation.entries)
 
 
 def feedback_due(observation: Observation, calendar: SchoolCalendar, policy: Policy) -> date | None:
     if observation.mode not in EVALUATIVE:
         return None
-    local_day = observation.starts_at.astimezone(ZoneInfo(observation.observer.time_zone)).date()
+    local_day = observation.starts_at.astimezone(ZoneInfo(zone_of(observation.observer, "UTC"))).date()
     return calendar.add_school_days(local_day, policy.feedback_school_days)
 
 
@@ -106,6 +168,7 @@ def summary(observation: Observation, viewer: Person, default_zone: str) -> dict
         "minutes": observation.minutes,
         "status": observation.status,
         "evidence_count": len(observation.evidence or []),
+        "article": "An" if observation.mode in ("announced", "unannounced") else "A",
         "feedback_due": due.strftime("%a %b %-d") if due else "",
         "feedback_shared": observation.feedback_shared_at is not None,
         "acknowledged": observation.acknowledged_at is not None,
@@ -124,8 +187,7 @@ class ObservationService:
 
     def reaches_at(self, person: Person, calendar: SchoolCalendar, now: datetime) -> str:
         """When a notice written now reaches `person` ("" for now), in their own zone, for confirmations."""
-        away = person.away_until if person.away_until is not None and person.away_until > now else None
-        at = next_delivery_time(now, self.policy.quiet.window_for(person, self.default_zone), calendar, away)
+        at = notice_reaches(person, calendar, self.policy, now, self.default_zone)
         return "" if at <= now else describe(at, zone_of(person, self.default_zone))
 
     # -- scheduling ----------------------------------------------------------------------------------
@@ -144,6 +206,22 @@ class ObservationService:
         self._arrange(repos, observation, now, change="new")
         return observation, clashes
 
+    def log(
+        self, repos: Repos, observer: Person, teacher: Person, at: datetime, mode: str, minutes: int, now: datetime
+    ) -> Observation:
+        """A visit that already happened: saved as over, the teacher told at once, feedback reminders set up."""
+        observation = repos.observations.add(
+            workspace_id=observer.workspace_id, observer_id=observer.id, teacher_id=teacher.id, mode=mode,
+            starts_at=at, minutes=minutes, status="scheduled", evidence=[], sequence=0, created_at=now,
+            updated_at=now,
+        )  # fmt: skip
+        repos.session.refresh(observation)
+        calendar = repos.calendars.load(observation.workspace_id)
+        observation.feedback_due = feedback_due(observation, calendar, self.policy)
+        self._notify(repos, observation, teacher, "observations/after_notice", now, "logged", extra={"logged": True})
+        self._reminders(repos, observation, calendar, now)
+        return observation
+
     def move(self, repos: Repos, observation: Observation, at: datetime, now: datetime) -> list[Observation]:
         people = [observation.observer_id, observation.teacher_id]
         clashes = repos.observations.overlapping(
@@ -158,7 +236,7 @@ class ObservationService:
         self._arrange(repos, observation, now, change="moved")
         return clashes
 
-    def cancel(self, repos: Repos, observation: Observation, now: datetime) -> None:
+    def cancel(self, repos: Repos, observation: Observation, now: datetime, gone: Person | None = None) -> None:
         self._withdraw(repos, observation, now)
         if observation.pre_conference_at is not None and observation.pre_conference_at > now:
             self._drop_pre_conference(repos, observation, now)
@@ -166,7 +244,7 @@ class ObservationService:
         observation.sequence += 1
         observation.updated_at = now
         told = [observation.observer] + ([observation.teacher] if observation.mode in TOLD_BEFORE else [])
-        for person in told:
+        for person in (p for p in told if gone is None or p.id != gone.id):
             self._notify(repos, observation, person, "observations/notice_cancelled", now, "cancelled",
                          invite=True, cancelled=True)  # fmt: skip
 
@@ -186,12 +264,18 @@ class ObservationService:
         self._notify(repos, observation, observer, "observations/notice_observer", now, f"{change}-invite", invite=True)
         if observation.mode in TOLD_BEFORE:
             self._notify(
-                repos, observation, teacher, "observations/notice_teacher", now, f"{change}-notice", invite=True
-            )
+                repos, observation, teacher, "observations/notice_teacher", now, f"{change}-notice", invite=True,
+                extra={"moved": change == "moved"},
+            )  # fmt: skip
         end = observation.starts_at + timedelta(minutes=observation.minutes)
         if observation.mode not in TOLD_BEFORE:
             self._later(repos, observation, AFTER_NOTICE, end, now, teacher)
         self._later(repos, observation, EVIDENCE_PROMPT, end, now, observer)
+        self._reminders(repos, observation, calendar, now)
+
+    def _reminders(self, repos: Repos, observation: Observation, calendar: SchoolCalendar, now: datetime) -> None:
+        """Daily feedback reminders from two school days before the feedback is due (evaluations only)."""
+        observer = observation.observer
         if observation.feedback_due is not None:
             first = calendar.add_school_days(observation.feedback_due, -2)
             local_day = observation.starts_at.astimezone(ZoneInfo(zone_of(observer, self.default_zone))).date()
@@ -217,7 +301,7 @@ class ObservationService:
     ) -> None:  # fmt: skip
         context = self.context_for(observation, person)
         context.update(extra or {})
-        attachments = [self.invite(observation, now, cancelled)] if invite else []
+        attachments = [self.invite(repos, observation, now, cancelled)] if invite else []
         repos.outbox.enqueue(
             key=f"observation:{observation.id}:seq{observation.sequence}:{tag}:person:{person.id}",
             kind=NOTICE, recipient_id=person.id, now=now, due_at=now,
@@ -235,7 +319,9 @@ class ObservationService:
             context["other"] = other.display_name
         return context
 
-    def invite(self, observation: Observation, now: datetime, cancelled: bool = False) -> dict[str, str]:
+    def invite(self, repos: Repos, observation: Observation, now: datetime, cancelled: bool = False) -> dict[str, str]:
+        """The .ics for one person. A visit the teacher hears of only afterwards is a private event that names
+        no attendee and makes no calendar app mail anyone (see `invite_ics`)."""
         observer, teacher = observation.observer, observation.teacher
         label = "Observation" if observation.evaluative else observation.mode.capitalize()
         title = f"{label}: {teacher.display_name} with {observer.display_name}"
@@ -245,10 +331,11 @@ class ObservationService:
             else f"Non-evaluative {observation.mode}: notes go only to {teacher.display_name}. (#{observation.id})"
         )
         content = invite_ics(
-            uid=f"observation-{observation.id}@growthbot", sequence=observation.sequence, summary=title,
-            description=description, start=observation.starts_at, minutes=observation.minutes,
-            organizer=(observer.display_name, observer.email),
+            uid=f"observation-{observation.id}-{repos.observations.install_id(now)}@growthbot",
+            sequence=observation.sequence, summary=title, description=description, start=observation.starts_at,
+            minutes=observation.minutes, organizer=(observer.display_name, observer.email),
             attendees=[(teacher.display_name, teacher.email)], now=now, cancelled=cancelled,
+            private=observation.mode not in TOLD_BEFORE,
         )  # fmt: skip
         local_start = observation.starts_at.astimezone(ZoneInfo(zone_of(observer, self.default_zone)))
         return {"filename": invite_filename(title, local_start), "content": content.decode(), "title": title}
@@ -272,16 +359,17 @@ class ObservationService:
                 key=f"preconference:{observation.id}:seq{sequence}:person:{person.id}",
                 kind=NOTICE, recipient_id=person.id, now=now, due_at=now,
                 payload={"messages": [{"template": template, "context": context}],
-                         "attachments": [self.conference_invite(observation, at, now, sequence, cancelled)]},
+                         "attachments": [self.conference_invite(repos, observation, at, now, sequence, cancelled)]},
             )  # fmt: skip
 
     def conference_invite(
-        self, observation: Observation, at: datetime, now: datetime, sequence: int, cancelled: bool
+        self, repos: Repos, observation: Observation, at: datetime, now: datetime, sequence: int, cancelled: bool
     ) -> dict[str, str]:
         observer, teacher = observation.observer, observation.teacher
         title = f"Pre-conference: {teacher.display_name} with {observer.display_name}"
         content = invite_ics(
-            uid=f"observation-{observation.id}-preconference@growthbot", sequence=sequence, cancelled=cancelled,
+            uid=f"observation-{observation.id}-preconference-{repos.observations.install_id(now)}@growthbot",
+            sequence=sequence, cancelled=cancelled,
             summary=title, description=f"Before observation #{observation.id}.", start=at,
             minutes=PRE_CONFERENCE_MINUTES, organizer=(observer.display_name, observer.email),
             attendees=[(teacher.display_name, teacher.email)], now=now,
@@ -291,30 +379,115 @@ class ObservationService:
 
     # -- after the observation -----------------------------------------------------------------------
 
-    def add_evidence(self, observation: Observation, text: str, tags: list[str], author: Person, now: datetime) -> int:
+    def add_evidence(
+        self, repos: Repos, observation: Observation, text: str, tags: list[str], elements: list[str],
+        author: Person, now: datetime,
+    ) -> int:  # fmt: skip
+        """A new note (number returned); untagged it is general evidence. Its history starts with it."""
+        current = notes(observation)
+        number = max((item["note"] for item in current), default=0) + 1
+        item = {"note": number, "text": text, "indicators": tags, "elements": elements, "at": now.isoformat(),
+                "by": author.id}  # fmt: skip
+        observation.evidence = [*current, item]
+        observation.updated_at = now
+        repos.observations.add_entry(observation, "evidence", author.id, now, text, number,
+                                     {"indicators": tags, "elements": elements})  # fmt: skip
+        return number
+
+    def edit_evidence(
+        self, repos: Repos, observation: Observation, number: int, text: str, tags: list[str], elements: list[str],
+        author: Person, now: datetime,
+    ) -> None:  # fmt: skip
+        """A new version of note `number`; the old text stays in the history."""
         observation.evidence = [
-            *(observation.evidence or []),
-            {"text": text, "indicators": tags, "at": now.isoformat(), "by": author.id},
+            {**item, "text": text, "indicators": tags, "elements": elements, "edited_at": now.isoformat()}
+            if item["note"] == number
+            else item
+            for item in notes(observation)
         ]
         observation.updated_at = now
-        return len(observation.evidence)
+        repos.observations.add_entry(observation, "evidence", author.id, now, text, number,
+                                     {"indicators": tags, "elements": elements, "edited": True})  # fmt: skip
 
-    def share_feedback(self, repos: Repos, observation: Observation, now: datetime) -> None:
-        """Send the written feedback (or peer notes) to the teacher and stop the reminders."""
+    def remove_evidence(
+        self, repos: Repos, observation: Observation, number: int, author: Person, now: datetime
+    ) -> None:
+        observation.evidence = [item for item in notes(observation) if item["note"] != number]
+        observation.updated_at = now
+        repos.observations.add_entry(observation, "evidence", author.id, now, "", number, {"removed": True})
+
+    def rate(
+        self, repos: Repos, observation: Observation, indicator: str, level: str | None, author: Person, now: datetime
+    ) -> None:
+        """A formative rating (or none, to clear it); the teacher sees it only with the shared feedback."""
+        observation.updated_at = now
+        repos.observations.add_entry(observation, "rating", author.id, now, "", None,
+                                     {"indicator": indicator, "level": level})  # fmt: skip
+
+    def save_feedback(self, repos: Repos, observation: Observation, text: str, author: Person, now: datetime) -> int:
+        """A new version of the written feedback. Once shared, a new version goes to the teacher at once."""
+        shared = observation.feedback_shared_at is not None
+        observation.feedback = text
+        observation.updated_at = now
+        version = feedback_version(observation) + 1
+        repos.observations.add_entry(observation, "feedback", author.id, now, text, None,
+                                     {"version": version, "shared": shared})  # fmt: skip
+        if shared:
+            extra = {"feedback": text, "version": version, **self.teacher_view(observation)}
+            self._notify(repos, observation, observation.teacher, "observations/feedback_revised", now,
+                         f"feedback-v{version}", extra=extra)  # fmt: skip
+        return version
+
+    def teacher_view(self, observation: Observation) -> dict[str, Any]:
+        """The evidence and ratings the teacher reads with shared feedback (peer notes are theirs too)."""
+        rubric = self.policy.rubric
+        levels = ratings(observation)
+        return {
+            "notes": [note_view(item, rubric) for item in notes(observation)],
+            "ratings": [
+                {"code": code, "name": getattr(rubric.indicator(code), "name", ""), "level": level}
+                for code, level in levels.items()
+            ],
+        }
+
+    def share_feedback(self, repos: Repos, observation: Observation, author: Person, now: datetime) -> None:
+        """Send the written feedback (or peer notes), with the evidence and ratings, and stop the reminders."""
         observation.feedback_shared_at = now
         observation.updated_at = now
         observation.status = "done"
+        repos.observations.add_entry(observation, "share", author.id, now, "", None,
+                                     {"version": feedback_version(observation)})  # fmt: skip
         repos.schedules.cancel_subject(subject(observation), now)
         repos.observations.drop_pending_messages(subject(observation), f"observation:{observation.id}:remind")
+        extra = {"feedback": observation.feedback or "", **self.teacher_view(observation)}
         self._notify(repos, observation, observation.teacher, "observations/feedback_shared", now, "feedback",
-                     extra={"feedback": observation.feedback or ""})  # fmt: skip
+                     extra=extra)  # fmt: skip
 
     def acknowledge(self, repos: Repos, observation: Observation, now: datetime, reply: str | None) -> None:
+        """A reply is added to the thread (never replacing an earlier one); an acknowledgement is kept once."""
+        teacher = observation.teacher
         if reply:
             observation.teacher_reply = reply
+            repos.observations.add_entry(observation, "reply", teacher.id, now, reply)
         else:
-            observation.acknowledged_at = now
+            if observation.acknowledged_at is None:
+                observation.acknowledged_at = now
+            repos.observations.add_entry(observation, "ack", teacher.id, now)
         observation.updated_at = now
-        tag = f"reply-{now.isoformat()}" if reply else "ack"
+        tag = f"reply-{now.isoformat()}" if reply else f"ack-{now.isoformat()}"
         self._notify(repos, observation, observation.observer, "observations/teacher_answered", now, tag,
                      extra={"reply": reply or ""})  # fmt: skip
+
+    def leave(self, repos: Repos, person: Person, now: datetime) -> list[dict[str, Any]]:
+        """Someone leaves the district: their visits still ahead are cancelled with notices; returned as listed."""
+        cancelled = []
+        for observation in repos.observations.scheduled_of(person.id, now):
+            cancelled.append(summary(observation, observation.observer, self.default_zone))
+            self.cancel(repos, observation, now, gone=person)
+        return cancelled
+
+
+def note_view(item: dict[str, Any], rubric: Rubric) -> dict[str, Any]:
+    """A note as people read it: its text once, as written, and the names of the indicators it is tagged with."""
+    names = [getattr(rubric.indicator(code), "name", code) for code in item.get("indicators") or []]
+    return {"note": item["note"], "text": item["text"], "names": names, "elements": item.get("elements") or []}

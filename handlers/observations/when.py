@@ -39,6 +39,7 @@ import dateparser
 from handlers.goals.dates import DateProblem, find_date
 
 MAX_DAYS_AHEAD = 400
+RECENT_DAYS = 120  # a date without a year this recently gone by means that day, not the same day next year
 MAX_TEXT = 200  # nobody types a time this long; bounds the work done on pasted text
 EXAMPLE_TIME = "10:15"
 
@@ -47,6 +48,8 @@ NO_TIME = "observations/errors/when_no_time"
 NOT_A_DATE = "observations/errors/when_not_a_date"
 WEEKDAY_MISMATCH = "observations/errors/when_weekday_mismatch"
 PAST = "observations/errors/when_past"
+FUTURE = "observations/errors/when_future"
+TOO_LONG_AGO = "observations/errors/when_too_long_ago"
 TOO_FAR = "observations/errors/when_too_far"
 NOT_SCHOOL_DAY = "observations/errors/not_school_day"
 OUTSIDE_HOURS = "observations/errors/outside_hours"
@@ -95,8 +98,11 @@ _NEXT_WEEK = re.compile(r"^next\s+week$", re.I)
 _FILLER = re.compile(r"\b(?:at|on|the)\b|@|,", re.I)
 
 
-def parse_when(text: str, now: datetime, time_zone: str) -> When | WhenProblem:
+def parse_when(text: str, now: datetime, time_zone: str, past: bool = False) -> When | WhenProblem:
     """The instant `text` names, read in `time_zone` relative to `now` (aware, UTC), or why it cannot be used.
+
+    With `past` (a visit logged after the fact) the instant must be over: a weekday or a bare time means
+    the latest such moment before now, and a date without a year the latest such date.
 
     Never raises for anything a person types; an unknown `time_zone` or a naive `now` is a programming
     error and raises.
@@ -109,7 +115,7 @@ def parse_when(text: str, now: datetime, time_zone: str) -> When | WhenProblem:
     if not original or len(original) > MAX_TEXT:
         return WhenProblem(UNREADABLE, {"text": original[:MAX_TEXT]})
 
-    clock, rest = _take_clock_time(original)
+    clock, rest = take_clock_time(original)
     weekday, rest = _take_weekday(rest)
     day_text = _FILLER.sub(" ", rest)
     day_text = " ".join(day_text.split())
@@ -128,6 +134,9 @@ def parse_when(text: str, now: datetime, time_zone: str) -> When | WhenProblem:
         if found is None:
             return WhenProblem(UNREADABLE, {"text": original})
         day, guessed = found
+        rolled = day > local_now.date() + timedelta(days=183) and not re.search(r"\d{4}", day_text)
+        if rolled and (past or local_now.date() - _year_before(day) <= timedelta(days=RECENT_DAYS)):
+            day = _year_before(day)  # "Nov 20" on Nov 23 is three days ago, not next November
         if weekday is not None and day.weekday() != weekday[0]:
             return WhenProblem(
                 WEEKDAY_MISMATCH,
@@ -137,15 +146,26 @@ def parse_when(text: str, now: datetime, time_zone: str) -> When | WhenProblem:
     if clock is None:
         if day is None and weekday is not None:
             day = _weekday_date(local_now.date(), weekday[0], after_today=weekday[1])
+            if past:
+                day = _weekday_before(local_now.date(), weekday[0])
         if day is None:
             return WhenProblem(UNREADABLE, {"text": original})
+        if day < local_now.date() and not past:  # a day gone by: no time of it would do
+            return WhenProblem(PAST, {"text": original, "when": _day(day)})
         example = f"{original} {EXAMPLE_TIME}"
         return WhenProblem(NO_TIME, {"text": original, "date": day.isoformat(), "day": _day(day), "example": example})
 
     if day is None:
-        day = _soonest_day(local_now, zone, clock, weekday)
+        day = _latest_day(local_now, zone, clock, weekday) if past else _soonest_day(local_now, zone, clock, weekday)
     local = _localise(datetime.combine(day, clock), zone)
     at = local.astimezone(UTC)
+    if past:
+        if at > now:
+            return WhenProblem(FUTURE, {"text": original, "when": describe(at, time_zone)})
+        if now - at > timedelta(days=MAX_DAYS_AHEAD):
+            return WhenProblem(TOO_LONG_AGO, {"text": original, "when": describe(at, time_zone),
+                                              "max_days": MAX_DAYS_AHEAD})  # fmt: skip
+        return When(at=at, local=local, guessed_date=guessed)
     if at <= now:
         return WhenProblem(PAST, {"text": original, "when": describe(at, time_zone)})
     if at - now > timedelta(days=MAX_DAYS_AHEAD):
@@ -203,7 +223,7 @@ def check_slot(
 # -- pieces --------------------------------------------------------------------------------------------
 
 
-def _take_clock_time(text: str) -> tuple[time | None, str]:
+def take_clock_time(text: str) -> tuple[time | None, str]:
     """The clock time in `text` and the text without it. An impossible time ("25:00") counts as none."""
     for pattern in (_MERIDIEM_TIME, _CLOCK_TIME, _NOON, _AT_HOUR):
         match = pattern.search(text)
@@ -270,6 +290,31 @@ def _weekday_date(today: date, weekday: int, *, after_today: bool) -> date:
     if ahead == 0 and after_today:
         ahead = 7
     return today + timedelta(days=ahead)
+
+
+def _weekday_before(today: date, weekday: int) -> date:
+    """The latest such weekday before today ("last Tuesday" on a Tuesday is a week ago)."""
+    return today - timedelta(days=(today.weekday() - weekday) % 7 or 7)
+
+
+def _year_before(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # Feb 29
+        return day.replace(year=day.year - 1, day=28)
+
+
+def _latest_day(local_now: datetime, zone: ZoneInfo, clock: time, weekday: tuple[int, bool] | None) -> date:
+    """With no calendar day named, looking back: the latest day (of the weekday, if any) at which `clock` is over."""
+    today = local_now.date()
+    if weekday is None:
+        day, step = today, 1
+    else:
+        day = today if today.weekday() == weekday[0] else _weekday_before(today, weekday[0])
+        step = 7
+    if _localise(datetime.combine(day, clock), zone) > local_now:
+        day -= timedelta(days=step)
+    return day
 
 
 def _soonest_day(local_now: datetime, zone: ZoneInfo, clock: time, weekday: tuple[int, bool] | None) -> date:
