@@ -73,7 +73,7 @@ GENERIC = _wordset(
     feelings interest attitude attitudes behavior behaviour behaviors expectations standards current related
     extra lots things able ability abilities capacity quality overall important meaningful rigorous relevant
     engaging best-practice research-based evidence-based proven high-quality appropriate necessary needed
-    additional increased improved stronger deeper understanding growth-mindset mindset love enjoyment enjoy
+    additional increased improved stronger deeper understanding growth-mindset mindset pass passes love enjoyment enjoy
     passion appreciation joy professionally personally grade grade-level on-grade-level subjects subject
     unit units pipeline everyone everybody"""
 )
@@ -471,7 +471,7 @@ LABEL_ROLES = {
     ),
     "checkpoint": re.compile(
         r"^(?:benchmarks?|checkpoints?|progress checks?|milestones?|progress monitoring|mid-?point(?: check)?|"
-        r"interim(?: checks?)?|check-?ins?|tracking|monitoring|tracked)\b",
+        r"interim(?: checks?)?|check-?ins?|tracking|monitoring|tracked|evaluation|progress)\b",
         re.I,
     ),
     "deadline": re.compile(r"^(?:when|timeline|deadline|due|by when|completion(?: date)?|end date|date)\b", re.I),
@@ -486,6 +486,7 @@ def normalise(text: str) -> str:
     """One spelling of quotes, dashes and spaces; emoji and control characters dropped; bullets joined."""
     text = unicodedata.normalize("NFKC", text)
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = re.sub(r"\bT?SWBAT\b:?", "students will be able to", text)  # teachers' shorthand
     text = text.translate(
         {
             0x2018: "'",
@@ -715,7 +716,7 @@ def _month_end(year: int, month: int, cal: CalendarLike | None) -> date:
 def _next_year_for(month: int, day: int, today: date, past: bool) -> int:
     """With no year given: the next time that month comes round, or the last time for a past reference."""
     year = today.year
-    probe = date(year, month, min(day, month_calendar.monthrange(year, month)[1]))
+    probe = date(year, month, max(1, min(day, month_calendar.monthrange(year, month)[1])))
     if past:
         return year if probe <= today else year - 1
     return year if probe >= today else year + 1
@@ -1027,7 +1028,7 @@ def give_roles(
             role, cue = sentence.label, "label"
         elif joined and previous is not None and previous.role and previous.cue != "past date":
             role, cue = previous.role, "list"
-        elif _CHECK_CUE.search(tail):
+        elif _CHECK_CUE.search(tail) and not _STUDENT_CLAUSE.search(tail):
             role, cue = "checkpoint", _CHECK_CUE.search(tail).group(0)
         elif mention.kind in ("school_year", "term") and _DEADLINE_CUE.search(near):
             role, cue = "deadline", _DEADLINE_CUE.search(near).group(0).strip()
@@ -1037,12 +1038,19 @@ def give_roles(
             role, cue = "checkpoint", "after"
         elif mention.value is not None and mention.value < today and mention.kind != "relative":
             role, cue = "baseline", "past date"
-        if role in ("", "checkpoint") and _near_baseline(mention, baselines):
+        if role in ("", "checkpoint") and _near_baseline(mention, baselines, text):
             role, cue = "baseline", "baseline"
         mention = replace(mention, role=role, cue=cue)
         roled.append(mention)
         previous = mention
     return _settle_deadline(roled, today)
+
+
+_STUDENT_CLAUSE = re.compile(
+    r"(?:\d+\s*%|percent|\b(?:students?|graders?|learners|children|kids|seniors|juniors|freshmen|class|they))\b[^.;]{0,80}?"
+    r"\b(?:will|'ll)\b",
+    re.I,
+)  # "70% of my students will score ... in May": the date of the result, not of a check
 
 
 def _clause_tail(before: str) -> str:
@@ -1056,8 +1064,14 @@ def _clause_head(after: str) -> str:
     return parts[0] if parts else after
 
 
-def _near_baseline(mention: DateMention, baselines: list[Found]) -> bool:
-    return any(abs(mention.start - b.end) <= 30 or abs(b.start - mention.end) <= 12 for b in baselines)
+def _near_baseline(mention: DateMention, baselines: list[Found], text: str) -> bool:
+    """ "44% in September", "September: 44%": the date of the starting point, in the same sentence."""
+    for b in baselines:
+        if 0 <= mention.start - b.end <= 30 and not re.search(r"[.;\n]", text[b.end : mention.start]):
+            return True
+        if 0 <= b.start - mention.end <= 12 and not re.search(r"[.;\n]", text[mention.end : b.start]):
+            return True
+    return False
 
 
 def _settle_deadline(mentions: list[DateMention], today: date) -> list[DateMention]:
@@ -1135,7 +1149,7 @@ LABEL_NUMBER = re.compile(
     re.I,
 )
 DESCRIPTOR = re.compile(
-    rf"\b(?:\d+(?:\.\d+)?|{_NUMWORD}|half)-(?!(?:to|of|and|on|in)\b)[A-Za-z]+(?:-[A-Za-z]+)*\b|"
+    rf"\b(?:\d+(?:\.\d+)?|{_NUMWORD}|half)-(?!(?:to|of|and|on|in|thirds?|quarters?|fifths?|halves)\b)[A-Za-z]+(?:-[A-Za-z]+)*\b|"
     rf"\b(?:\d+|{_NUMWORD})(?:st|nd|rd|th)?\b(?=\s*-?\s*{TIME_UNITS}\s+(?:a|per|each)\s)|"
     r"\b\d+\s*x\b",
     re.I,
@@ -1179,8 +1193,9 @@ QTY = re.compile(
     re.I,
 )
 WORD_QTY = re.compile(
-    rf"\b(?P<word>(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(?:one|two|three|four|five|six|seven|eight|"
-    rf"nine)|{_NUMWORD}|half|a third|one third|two[- ]thirds|a quarter|one quarter|three[- ]quarters)\b"
+    rf"\b(?P<word>two[- ]thirds|three[- ]quarters|a third|one third|a quarter|one quarter|"
+    rf"(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-(?:one|two|three|four|five|six|seven|eight|"
+    rf"nine)|{_NUMWORD}|half)\b"
     r"(?P<unit>\s+(?:percent|per\s?cent)(?:\s+points?)?\b|\s+points?\b)?",
     re.I,
 )
@@ -1449,6 +1464,12 @@ def give_quantity_roles(
         elif q.unit in ("percent", "rate", "level", "points"):
             role = "target"
         roled.append(replace(q, role=role))
+    for index, q in enumerate(roled):
+        if q.unit == "level" and q.role in ("baseline", "target", "plain"):
+            left = max(text.rfind(ch, 0, q.start) for ch in ".;\n")
+            right = min([i for i in (text.find(ch, q.end) for ch in ".;\n") if i != -1] or [len(text)])
+            if any(o.unit in ("percent", "share") and left < o.start < right for o in roled if o is not q):
+                roled[index] = replace(q, role="plain")  # "70% will score Level 3": Level 3 says what counts
     changes: list[Change] = []
     used: set[int] = set()
     for i, q in enumerate(roled):
@@ -1570,7 +1591,7 @@ def _change(text: str, base: Quantity, target: Quantity, roled: list[Quantity]) 
         fragment = text[start:end]
     if target.start < base.start and base.start - target.end > 30:  # "70% of my 4th graders will ..., up from 38%"
         lead = re.search(
-            r"(?:\b(?:up|down)\s+from|\bcompared\s+(?:to|with)|\bfrom|\(|\bcurrently|\bnow)?\s*[^,;.(]{0,12}$",
+            r"(?:\b(?:up|down)\s+from|\bcompared\s+(?:to|with)|\bfrom|\(|\bcurrently|\bnow|\b(?=\w))[^,;.(]{0,14}$",
             text[target.end : base.start],
         )
         lead_start = target.end + lead.start() if lead else base.start
@@ -1787,6 +1808,7 @@ def find_who_in(text: str, predications: list[Predication]) -> list[Who]:
     for m in GRADE_BAND.finditer(text):
         if not _overlaps(found, m.start(), m.end()) and not _within(means, m.start(), m.end()):
             found.append(Who(m.group(0), m.start(), m.end(), "students"))
+    found = [w for w in found if not any(o is not w and o.start <= w.start and w.end <= o.end for o in found)]
     return sorted(found, key=lambda w: w.start)
 
 
@@ -1898,7 +1920,7 @@ def _content(text: str, *, mode: str = "s", skip_first: bool = True) -> int:
     "a" asks whether an action is concrete: anything but function, generic and time words counts.
     "o" asks the same of what a light verb acts on ("use technology" is not concrete, "use exit tickets" is).
     """
-    count = 0
+    count = len(re.findall(r"\b[A-F][+-]?(?:'?s)?\s+(?:or|and)\s+(?:better|higher|above|[A-F][+-]?(?:'?s)?)\b", text))
     if mode == "r":
         text = re.sub(r"\bgrade[\s-]level\b", "gradelevel", text, flags=re.I)
     tokens = words(text)
@@ -2319,7 +2341,9 @@ def _classify(
         elif verb in PEOPLE_VERBS and _WHO_NOUN.match(
             re.sub(r"^(?:at\s+least\s+)?(?:\d+|[a-z]+)\s+", "", _object_phrase(after_verb))
         ):
-            role = "outcome"  # "enroll 12 residents", "hire 15 candidates": people, not the educator's own activity
+            role = (
+                "practice"  # "place 25 student teachers": the partnership's action, and a count of people as its result
+            )
         elif verb in OUTCOME_VERBS and _OWN_COUNT.match(after_verb):
             role = "activity"  # "increase the number of calls I make": a count of the educator's own activity
         elif verb in OUTCOME_VERBS:
@@ -2328,7 +2352,7 @@ def _classify(
             role = "vague"
         elif verb in LIGHT_VERBS and _content(_object_phrase(after_verb), mode="o", skip_first=False) == 0:
             role = "vague"  # "use data to drive instruction": the object says nothing concrete
-        elif practice_shares:
+        elif practice_shares and verb not in ACTIVITY_VERBS:
             role = "practice"  # "cold-call in 80% of my lessons": the key action, and with its share the result
         elif verb in ACTIVITY_VERBS:
             role = "activity"
@@ -2452,7 +2476,7 @@ def _connector_action(text: str, at: int, limit: int, quantities: list[Quantity]
 
 SMALL_GAIN_POINTS = 5.0  # percentage points: less than this, and less than a quarter of the gap, is small
 LEAP_POINTS = 50.0  # more than this in one cycle is a leap
-ALL_FROM_BELOW = 70.0  # every student / 100% from a start below this is a leap
+ALL_FROM_BELOW = 85.0  # every student / 100% from a start below this is a leap
 SMALL_RELATIVE = 0.05  # for counts and scores: less than a 5% change is small
 
 
@@ -2635,8 +2659,15 @@ def _mark_outputs(quantities: list[Quantity], predications: list[Predication]) -
         host = next(
             (p for p in predications if p.start <= q.start < p.end and p.role in ("action", "activity", "vague")), None
         )
+        outcome = next(
+            (p for p in predications if p.start <= q.start < p.end and p.role in ("outcome", "practice")), None
+        )
         if host is not None and q.unit in ("count", "number") and q.role in ("plain", "target"):
             q = replace(q, role="output" if q.value not in (1.0, None) else "plain")  # "co-plan one unit": an article
+        elif host is not None and host.role == "activity" and q.unit in ("percent", "share") and q.role != "baseline":
+            q = replace(q, role="output")  # "complete 100% of required observations": compliance with an activity
+        elif outcome is not None and q.unit == "count" and q.role == "plain" and (q.value or 0) > 1:
+            q = replace(q, role="target")  # "place 25 student teachers": the count the outcome aims at
         elif (
             host is not None
             and q.unit in ("percent", "share")
@@ -2938,7 +2969,7 @@ def _timed(reading: Reading, today: date) -> Verdict:
         [deadline.text, *[d.text for d in reading.checkpoints], *[_phrase(reading, c) for c in reading.tracking]], 3
     )
     weak: list[Problem] = []
-    if deadline.value is not None and deadline.value < today:
+    if deadline.value is not None and deadline.value < today - timedelta(days=30 if deadline.approximate else 0):
         weak.append(_tip("timed_past", date=clip(deadline.text, 40)))
     if not checks:
         weak.append(_tip("timed_benchmarks"))

@@ -500,7 +500,13 @@ TEXTS = st.one_of(
 @example(text="\x00\r\n\t\u202e\ufeff", today=TODAY, with_calendar=False)
 @example(text="31/31/2026 February 30, 2027 Q9 the 2026-30 school year", today=TODAY, with_calendar=True)
 @example(text="a" * 20_000, today=TODAY, with_calendar=False)
+@example(
+    text="By June 0, 0 of 0 students; every 0 weeks; from 100% to 1,000,000%",
+    today=date(2090, 5, 13),
+    with_calendar=True,
+)
 def test_critique_never_raises_and_every_tip_renders(text: str, today: date, with_calendar: bool) -> None:
+    read(text, today, CALENDAR if with_calendar else None)  # the reader itself, not only critique's safety net
     result = critique(text, today, CALENDAR if with_calendar else None)
     as_json = result.to_json()
     assert list(as_json["elements"]) == list(ELEMENTS)
