@@ -6,9 +6,13 @@ from handlers.features import FeatureFactory
 from handlers.goals.feature import feature as goals
 from handlers.observations.feature import feature as observations
 from handlers.people.feature import feature as people
+from handlers.plc.feature import feature as plc
+from handlers.schedule_preview.feature import feature as schedule_preview
 
 FEATURES: tuple[FeatureFactory, ...] = (
     goals,
     observations,
     people,
+    plc,
+    schedule_preview,
 )

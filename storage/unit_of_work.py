@@ -18,6 +18,8 @@ from storage.database import Database, insert_new
 from storage.models import Conversation, Goal, InboxItem, Person, ProcessedEvent, Workspace
 from storage.observations import Observations
 from storage.org import Calendars, Roster, Schools
+from storage.partnerships import Partnerships
+from storage.plc import PlcTeams
 from storage.scheduling import Outbox, Schedules
 
 
@@ -261,6 +263,8 @@ class Repos:
     schedules: Schedules = field(init=False)
     outbox: Outbox = field(init=False)
     observations: Observations = field(init=False)
+    plc: PlcTeams = field(init=False)
+    partnerships: Partnerships = field(init=False)
     roster: Roster = field(init=False)
 
     def __post_init__(self) -> None:
@@ -274,6 +278,8 @@ class Repos:
         self.schedules = Schedules(self.session)
         self.outbox = Outbox(self.session)
         self.observations = Observations(self.session)
+        self.plc = PlcTeams(self.session)
+        self.partnerships = Partnerships(self.session)
         self.roster = Roster(self.session)
 
 

@@ -1,0 +1,1 @@
+"""PLC teams: cadence, check-ins, data-review logs, history (described in `feature.py`)."""

@@ -1,0 +1,1 @@
+"""`growthbot schedule upcoming`: what the scheduler would send (described in `feature.py`)."""
