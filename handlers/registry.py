@@ -8,6 +8,7 @@ from handlers.observations.feature import feature as observations
 from handlers.people.feature import feature as people
 from handlers.plc.feature import feature as plc
 from handlers.schedule_preview.feature import feature as schedule_preview
+from handlers.surveys.feature import feature as surveys
 
 FEATURES: tuple[FeatureFactory, ...] = (
     goals,
@@ -15,4 +16,5 @@ FEATURES: tuple[FeatureFactory, ...] = (
     people,
     plc,
     schedule_preview,
+    surveys,
 )

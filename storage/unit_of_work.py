@@ -21,6 +21,7 @@ from storage.org import Calendars, Roster, Schools
 from storage.partnerships import Partnerships
 from storage.plc import PlcTeams
 from storage.scheduling import Outbox, Schedules
+from storage.surveys import Surveys
 
 
 class Workspaces:
@@ -266,6 +267,7 @@ class Repos:
     plc: PlcTeams = field(init=False)
     partnerships: Partnerships = field(init=False)
     roster: Roster = field(init=False)
+    surveys: Surveys = field(init=False)
 
     def __post_init__(self) -> None:
         self.workspaces = Workspaces(self.session)
@@ -281,6 +283,7 @@ class Repos:
         self.plc = PlcTeams(self.session)
         self.partnerships = Partnerships(self.session)
         self.roster = Roster(self.session)
+        self.surveys = Surveys(self.session)
 
 
 class ConcurrentUpdate(Exception):

@@ -1,0 +1,151 @@
+"""Surveys: `/survey` (send, pulse, answer, results), one form per instrument, fan-out and nudge kinds,
+the responses export, and `growthbot instruments list|check` and `growthbot responses --survey N`."""
+
+from __future__ import annotations
+
+import argparse
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from handlers.engine import CheckContext, Problem
+from handlers.export import as_csv, as_json
+from handlers.features import CliEnv, CliVerb, Command, Export, Feature, Setup
+from handlers.forms import FormSpec
+from handlers.surveys.commands import SurveyCommands
+from handlers.surveys.flow import SurveyFlow
+from handlers.surveys.instruments import Instrument, load_instruments, read_instrument
+from handlers.surveys.service import SurveyService
+from storage.database import Database
+from storage.unit_of_work import Repos, unit_of_work
+
+RESPONSE_COLUMNS = ("survey", "instrument", "mode", "response", "respondent", "question", "answer")
+
+
+def _shown_rule(instrument: Instrument):  # type: ignore[no-untyped-def]
+    """A conditional question that is shown (its condition met) and required must be answered."""
+
+    def cross_check(values: dict[str, Any], _ctx: CheckContext) -> dict[str, Problem]:
+        problems: dict[str, Problem] = {}
+        for question in instrument.questions:
+            if question.show_if is None or not question.required:
+                continue
+            if values.get(question.show_if[0]) in question.show_if[1] and values.get(question.id) in (None, "", []):
+                problems[question.id] = Problem("forms/errors/required", {"label": question.text})
+        return problems
+
+    return cross_check
+
+
+def feature(setup: Setup) -> Feature:
+    settings = setup.settings
+    extra: Path | None = getattr(settings, "instruments_dir", None)
+    instruments, _problems = load_instruments(extra)  # `growthbot instruments check` reports the problems
+    service = SurveyService(instruments, getattr(settings, "min_group_size", 5), settings.default_timezone)
+    commands = SurveyCommands(setup.port, service)
+    specs = {
+        i.id: FormSpec(id=i.form_id, submit=service.submit, words=i.form_words, cross_check=_shown_rule(i))
+        for i in instruments.values()
+    }
+
+    def export_all(db: Database) -> list[dict[str, Any]]:
+        with unit_of_work(db) as repos:
+            return [row for survey in repos.surveys.all_in() for row in service.export_rows(repos, survey)]
+
+    def configure_instruments(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("action", choices=["list", "check"], help="list the instruments, or check files")
+        parser.add_argument("files", nargs="*", type=Path, help="instrument files to check (default: all)")
+
+    def run_instruments(args: argparse.Namespace, env: CliEnv) -> int:
+        if args.action == "list":
+            found, problems = load_instruments(extra)
+            for instrument in found.values():
+                source = f"  (adapted: {instrument.source})" if instrument.source else ""
+                env.out.write(
+                    f"{instrument.id:<18} {len(instrument.questions):>3} questions  {instrument.title}{source}\n"
+                )
+            for problem in problems:
+                env.err.write(f"{problem}\n")
+            return 1 if problems else 0
+        problems = []
+        if args.files:
+            for path in args.files:
+                problems.extend(read_instrument(path)[1])
+        else:
+            problems = load_instruments(extra)[1]
+        for problem in problems:
+            env.err.write(f"{problem}\n")
+        if not problems:
+            env.out.write("All instruments are valid.\n")
+        return 1 if problems else 0
+
+    def configure_responses(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--survey", type=int, required=True, help="the survey's number")
+        parser.add_argument("--format", choices=["json", "csv"], default="csv")
+        parser.add_argument("--out", type=Path, default=None, help="file to write (default: standard output)")
+
+    def run_responses(args: argparse.Namespace, env: CliEnv) -> int:
+        with unit_of_work(env.db) as repos:
+            survey = repos.surveys.get(args.survey)
+            if survey is None:
+                env.err.write(f"There is no survey {args.survey}.\n")
+                return 1
+            rows = service.export_rows(repos, survey)
+            count, minimum = repos.surveys.answer_count(survey), service.min_group
+        if not rows and count < minimum:
+            env.err.write(
+                f"Survey {args.survey} has {count} responses; exports start at {minimum}, so none are written.\n"
+            )
+        text = as_json(rows) if args.format == "json" else as_csv(rows, RESPONSE_COLUMNS)
+        if args.out is None:
+            env.out.write(text)
+        else:
+            args.out.write_text(text, encoding="utf-8")
+        return 0
+
+    def demo(repos: Repos, workspace_id: int, now: datetime) -> str:
+        return _demo(repos, service, workspace_id, now)
+
+    return Feature(
+        name="surveys",
+        commands=(
+            Command(
+                "survey",
+                "exit slips, needs assessments and pulse surveys (/survey help for everything)",
+                "[answer N | send <instrument> to <@people|school:name|everyone> [confidential] | results N | help]",
+                commands.run,
+                mentions=True,
+            ),
+        ),
+        forms=tuple(specs.values()),
+        flows=tuple(SurveyFlow(spec, instruments[key]) for key, spec in specs.items()),
+        kinds=service.kinds(),
+        exports=(Export("responses", "response", RESPONSE_COLUMNS, export_all),),
+        cli=(
+            CliVerb(
+                "instruments",
+                "list survey instruments, or check instrument files",
+                configure_instruments,
+                run_instruments,
+            ),
+            CliVerb(
+                "responses",
+                "export one survey's responses (follows its mode and the minimum group)",
+                configure_responses,
+                run_responses,
+            ),
+        ),
+        demo=demo,
+    )
+
+
+def _demo(repos: Repos, service: SurveyService, workspace_id: int, now: datetime) -> str:
+    """A confidential exit slip from the demo's first evaluator to everyone else, open for a week."""
+    people = [p for pid in repos.surveys.people_ids(workspace_id) if (p := repos.people.get(pid)) is not None]
+    owner = next((p for p in people if p.has_role("evaluator", "admin")), None)
+    if owner is None or "exit_slip" not in service.instruments or repos.surveys.all_in(workspace_id):
+        return ""
+    others = [p.id for p in people if p.id != owner.id]
+    survey = service.send(repos, owner, service.instruments["exit_slip"], "confidential", others, "everyone", now,
+                          now + timedelta(days=7), [now + timedelta(days=2)])  # fmt: skip
+    return f"survey #{survey.id}: a confidential exit slip to {len(others)} people"
