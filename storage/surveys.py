@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from storage.models import Person, School, Survey, SurveyInvitation, SurveyNamedAnswer, SurveySealedAnswer
+from storage.models import Conversation, Person, School, Survey, SurveyInvitation, SurveyNamedAnswer, SurveySealedAnswer
 
 _SHUFFLE = random.SystemRandom()
 CHUNK = 500
@@ -190,3 +190,18 @@ class Surveys:
         if hasattr(Person, "deactivated_at"):
             query = query.where(Person.deactivated_at.is_(None))
         return list(self.session.scalars(query.order_by(Person.id)))
+
+    def scrub_conversation(self, workspace_id: int, user_id: str, flow: str) -> int:
+        """Empty the answers of a survey conversation being finished (the row outlives it), and its flow's name.
+
+        The router writes the conversation after the flow completes, so the loaded row itself is changed.
+        """
+        query = select(Conversation).where(
+            Conversation.workspace_id == workspace_id, Conversation.user_id == user_id,
+            Conversation.flow == flow, Conversation.status == "open",
+        )  # fmt: skip
+        found = list(self.session.scalars(query))
+        for conversation in found:
+            conversation.payload = {}
+            conversation.flow = "survey"
+        return len(found)

@@ -3,12 +3,15 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from handlers.engine import CheckContext, State, Turn
+from handlers.engine import CheckContext, Finish, State, Turn
 from handlers.form_flow import REVIEW, REVISE, FormFlow
 from handlers.forms import FormSpec
 from handlers.surveys.instruments import Instrument
+from storage.models import Person
+from storage.unit_of_work import Repos
 
 
 def flow_name(instrument_id: str) -> str:
@@ -35,3 +38,9 @@ class SurveyFlow(FormFlow):
                 return name
             state.answers.pop(name, None)  # hidden now: an earlier answer to it no longer counts
         return REVIEW
+
+    def complete(self, repos: Repos, person: Person, state: State, finish: Finish, now: datetime) -> Finish:
+        """Submit, then keep nothing of the answers (or which survey) in the conversation row."""
+        done = super().complete(repos, person, state, finish, now)
+        repos.surveys.scrub_conversation(person.workspace_id, person.platform_user_id, self.name)
+        return done
