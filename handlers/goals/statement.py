@@ -6,7 +6,7 @@ than pasted in: a leading "By June 2027," or "as measured by" the teacher alread
 "I will run daily groups" becomes "through daily groups", a baseline-to-target pair is lifted out of the
 measure, and the first word is lower-cased only when it is an ordinary word ("My" → "my", never "DIBELS" or
 "Ms. Rivera"). What cannot be fitted is kept as typed, so nothing the teacher wrote is lost. The fixed words
-of the sentence live in prompts/templates/goals/critique/statement.j2.
+of the sentence live in prompts/templates/goals/statement.j2.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ GOAL_TYPES = {
     "professional_practice": "Professional practice",
     "team": "Team",
 }
-STATEMENT_TEMPLATE = "goals/critique/statement"
+STATEMENT_TEMPLATE = "goals/statement"
 
 
 def clause(text: str | None) -> str:
