@@ -6,13 +6,12 @@ import re
 from datetime import datetime
 from typing import Any
 
-import prompts
 from handlers.features import Invocation, Port
 from handlers.messages import Outbound, Reply
 from handlers.observations.when import When, parse_when
 from handlers.surveys.flow import SurveyFlow, flow_name
 from handlers.surveys.instruments import Instrument
-from handlers.surveys.service import MAX_REMINDERS, MODES, SurveyService, _say, describe
+from handlers.surveys.service import MAX_REMINDERS, MODES, SurveyService, _say, describe, modal_form_id
 from storage.models import Person, Survey
 from storage.unit_of_work import Repos
 
@@ -218,12 +217,9 @@ class SurveyCommands:
             defaults = stored_to_values(instrument, earlier)
         line = Outbound(template="surveys/mode_line", context=self.service.mode_line(survey))
         context = {"survey": survey.id}
-        if invocation.inbound.forms:  # a modal: the mode line goes first in its intro
-            reply = self.port.open_form(repos, invocation, instrument.form_id, defaults, context)  # type: ignore[call-arg]
-            if reply.form is not None:
-                intro = prompts.render(line.template, line.context)
-                reply.form = reply.form.model_copy(update={"intro": f"{intro} {reply.form.intro}".strip()})
-            return reply
+        if invocation.inbound.forms:  # a modal whose intro starts with the mode line
+            form_id = modal_form_id(instrument, survey.mode)
+            return self.port.open_form(repos, invocation, form_id, defaults, context)  # type: ignore[call-arg]
         return self._ask_in_chat(invocation, instrument, defaults, context, line)
 
     def _ask_in_chat(

@@ -15,7 +15,7 @@ from handlers.forms import FormSpec
 from handlers.surveys.commands import SurveyCommands
 from handlers.surveys.flow import SurveyFlow
 from handlers.surveys.instruments import Instrument, load_instruments, read_instrument
-from handlers.surveys.service import SurveyService
+from handlers.surveys.service import MODES, SurveyService, modal_form_id
 from storage.database import Database
 from storage.unit_of_work import Repos, unit_of_work
 
@@ -47,6 +47,13 @@ def feature(setup: Setup) -> Feature:
         i.id: FormSpec(id=i.form_id, submit=service.submit, words=i.form_words, cross_check=_shown_rule(i))
         for i in instruments.values()
     }
+    # A modal is re-drawn by the router (errors, pages) from its form's words, so each mode has its own
+    # form whose intro starts with the mode line: it can never drop out of the view.
+    modal_specs = [
+        FormSpec(id=modal_form_id(i, mode), submit=service.submit, cross_check=_shown_rule(i),
+                 words=i.form_words.model_copy(update={"id": modal_form_id(i, mode), "intro": service.intro(i, mode)}))
+        for i in instruments.values() for mode in MODES
+    ]  # fmt: skip
 
     def export_all(db: Database) -> list[dict[str, Any]]:
         with unit_of_work(db) as repos:
@@ -117,7 +124,7 @@ def feature(setup: Setup) -> Feature:
                 mentions=True,
             ),
         ),
-        forms=tuple(specs.values()),
+        forms=(*specs.values(), *modal_specs),
         flows=tuple(SurveyFlow(spec, instruments[key]) for key, spec in specs.items()),
         kinds=service.kinds(),
         exports=(Export("responses", "response", RESPONSE_COLUMNS, export_all),),

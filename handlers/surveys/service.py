@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import prompts
 from handlers.forms import FormResult, Submission
 from handlers.messages import Outbound
 from handlers.surveys.instruments import Instrument, Question
@@ -33,6 +34,10 @@ _SHUFFLE = random.SystemRandom()
 
 def subject(survey_id: int) -> str:
     return f"survey:{survey_id}"
+
+
+def modal_form_id(instrument: Instrument, mode: str) -> str:
+    return f"{instrument.form_id}-{mode[0]}"
 
 
 def describe(moment: datetime, zone: ZoneInfo) -> str:
@@ -210,6 +215,13 @@ class SurveyService:
         if survey.instrument not in self.instruments:
             return _say("surveys/errors/instrument_gone", id=survey.id)
         return None
+
+    def intro(self, instrument: Instrument, mode: str) -> str:
+        """A modal's intro: the mode line, then the instrument's purpose."""
+        line = prompts.render(
+            "surveys/mode_line", {"mode": mode, "owner": "The person who sent it", "min": self.min_group}
+        )
+        return f"{line} {instrument.purpose}".strip()
 
     def mode_line(self, survey: Survey) -> dict[str, Any]:
         owner = survey.owner.display_name if survey.owner else "The sender"
