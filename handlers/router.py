@@ -22,6 +22,7 @@ from handlers.messages import Inbound, Outbound, Reply
 from handlers.registry import FEATURES
 from scheduling.clock import Clock
 from scheduling.kinds import Kind
+from storage import inbox
 from storage.database import Database
 from storage.models import Conversation, Person
 from storage.unit_of_work import ConcurrentUpdate, ConversationKey, Repos, unit_of_work
@@ -196,6 +197,7 @@ class Bot:
         deliveries = self.expire_idle()
         with unit_of_work(self.db) as repos:
             repos.events.forget_before(self.clock.now() - EVENT_MEMORY)
+        inbox.forget_before(self.db, self.clock.now() - EVENT_MEMORY)
         return deliveries
 
     def expire_idle(self) -> list[Delivery]:

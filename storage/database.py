@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, make_url
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,13 +20,22 @@ MIGRATIONS = Path(__file__).parent / "migrations"
 class Database:
     engine: Engine
     sessions: sessionmaker[Session]
+    queue: sessionmaker[Session] | None = None  # SQLite: the inbox's own file, so an ack never waits on a turn
 
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name
 
+    @property
+    def inbox_sessions(self) -> sessionmaker[Session]:
+        return self.queue or self.sessions
+
     def dispose(self) -> None:
         self.engine.dispose()
+        if self.queue is not None:
+            bind = self.queue.kw.get("bind")
+            if bind is not None:
+                bind.dispose()
 
 
 def normalise_url(url: str) -> str:
@@ -50,21 +60,61 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-def _begin_immediate(connection) -> None:  # type: ignore[no-untyped-def]
+class _Writer:
     """One writer at a time, taken at BEGIN: two transactions that both read then write would otherwise
     deadlock on the upgrade to a write lock, and SQLite answers one of them "database is locked" at once.
-    Waiting at BEGIN (busy_timeout) turns that into a short queue."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    Within a process the turn is a lock handed over the moment a transaction ends; SQLite's own busy
+    handler sleeps in growing steps (up to 100 ms) and would make a short INSERT such as an inbox write
+    wait behind them. BEGIN IMMEDIATE still guards against other processes.
+    """
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+
+    def begin(self, connection) -> None:  # type: ignore[no-untyped-def]
+        if not self.lock.acquire(timeout=30):
+            raise TimeoutError("waited 30 s for the SQLite write lock")
+        try:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        except BaseException:
+            self.lock.release()
+            raise
+
+    def end(self, _connection) -> None:  # type: ignore[no-untyped-def]
+        if self.lock.locked():
+            self.lock.release()
+
+
+def _sqlite_engine(url: str) -> Engine:
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    event.listen(engine, "connect", _sqlite_pragmas)
+    writer = _Writer()
+    event.listen(engine, "begin", writer.begin)
+    event.listen(engine, "commit", writer.end)
+    event.listen(engine, "rollback", writer.end)
+    return engine
+
+
+def _inbox_file(url: str) -> sessionmaker[Session] | None:
+    """SQLite has one write lock per file: the inbox (written in the request thread before each ack) gets a
+    file of its own beside the database, so an ack never queues behind the turns the drain is writing."""
+    from storage.models import InboxItem
+
+    parsed = make_url(url)
+    if not parsed.database or parsed.database == ":memory:":
+        return None
+    engine = _sqlite_engine(parsed.set(database=f"{parsed.database}-inbox").render_as_string(hide_password=False))
+    InboxItem.__table__.create(engine, checkfirst=True)  # a queue, not a record: no migrations needed
+    return sessionmaker(engine, expire_on_commit=False)
 
 
 def connect(url: str) -> Database:
     url = normalise_url(url)
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
-        event.listen(engine, "connect", _sqlite_pragmas)
-        event.listen(engine, "begin", _begin_immediate)
-    else:
-        engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+        engine = _sqlite_engine(url)
+        return Database(engine, sessionmaker(engine, expire_on_commit=False), queue=_inbox_file(url))
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import delete, exists, func, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from storage.database import Database, insert_new
+from storage.database import Database
 from storage.models import InboxItem
 
 MAX_ATTEMPTS = 5
@@ -29,6 +31,13 @@ class Claimed:
     kind: str
     body: dict[str, Any]
     attempts: int
+
+
+@cache
+def _insert(dialect_name: str) -> Any:
+    """One prepared INSERT … ON CONFLICT DO NOTHING per dialect: the hot path of every ack, kept to Core."""
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(InboxItem.__table__).on_conflict_do_nothing()
 
 
 def put(
@@ -45,8 +54,9 @@ def put(
         "attempts": 0,
         "received_at": now,
     }
-    with db.sessions.begin() as session:
-        return insert_new(session, InboxItem, values)
+    engine = db.inbox_sessions.kw["bind"]
+    with engine.begin() as connection:
+        return connection.execute(_insert(engine.dialect.name), values).rowcount == 1
 
 
 def claim(db: Database, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
@@ -57,7 +67,7 @@ def claim(db: Database, worker: str, now: datetime, lease: timedelta, limit: int
     )
     free = or_(InboxItem.lease_until.is_(None), InboxItem.lease_until < now)
     query = select(InboxItem).where(InboxItem.status == "pending", free, ~blocked).order_by(InboxItem.id).limit(limit)
-    with db.sessions.begin() as session:
+    with db.inbox_sessions.begin() as session:
         if session.get_bind().dialect.name == "postgresql":
             query = query.with_for_update(skip_locked=True, of=InboxItem)
         rows = list(session.scalars(query))
@@ -73,7 +83,7 @@ def claim(db: Database, worker: str, now: datetime, lease: timedelta, limit: int
 
 def finish(db: Database, item_id: int, now: datetime, failed: bool = False) -> None:
     """Done (or given up after MAX_ATTEMPTS): the conversation's next item may be claimed."""
-    with db.sessions.begin() as session:
+    with db.inbox_sessions.begin() as session:
         session.execute(
             update(InboxItem)
             .where(InboxItem.id == item_id)
@@ -83,10 +93,17 @@ def finish(db: Database, item_id: int, now: datetime, failed: bool = False) -> N
 
 def release(db: Database, item_id: int, retry_at: datetime) -> None:
     """Not handled this time (an error): try again after `retry_at`."""
-    with db.sessions.begin() as session:
+    with db.inbox_sessions.begin() as session:
         session.execute(update(InboxItem).where(InboxItem.id == item_id).values(lease_until=retry_at))
 
 
 def pending(db: Database) -> int:
-    with db.sessions.begin() as session:
+    with db.inbox_sessions.begin() as session:
         return session.scalar(select(func.count()).select_from(InboxItem).where(InboxItem.status == "pending")) or 0
+
+
+def forget_before(db: Database, cutoff: datetime) -> int:
+    """Drop handled items older than `cutoff`; their event ids live on in processed_events."""
+    with db.inbox_sessions.begin() as session:
+        result = session.execute(delete(InboxItem).where(InboxItem.status != "pending", InboxItem.done_at < cutoff))
+        return result.rowcount  # type: ignore[attr-defined]

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from storage.database import Database, insert_new
-from storage.models import Conversation, Goal, InboxItem, Person, ProcessedEvent, Workspace
+from storage.models import Conversation, Goal, Person, ProcessedEvent, Workspace
 from storage.observations import Observations
 from storage.org import Calendars, Roster, Schools
 from storage.partnerships import Partnerships
@@ -242,9 +242,8 @@ class Events:
         return insert_new(self.session, ProcessedEvent, values)
 
     def forget_before(self, cutoff: datetime) -> int:
-        """Drop ids older than any platform would redeliver, and handled inbox items, so the tables stay small."""
+        """Drop ids older than any platform would redeliver, so the table stays small."""
         result = self.session.execute(delete(ProcessedEvent).where(ProcessedEvent.received_at < cutoff))
-        self.session.execute(delete(InboxItem).where(InboxItem.status != "pending", InboxItem.done_at < cutoff))
         return result.rowcount  # type: ignore[attr-defined]
 
     def count(self) -> int:
