@@ -162,3 +162,41 @@ def test_a_survey_to_a_school_goes_to_its_people_and_says_when_the_group_is_smal
     assert "goes to 2 people" in sent and "results stay hidden unless at least 5 answer" in sent
     org.ticker.tick()
     assert sorted(item.to for item in org.inbox.take()) == ["cole", "kim"]
+
+
+def test_the_export_follows_the_mode_and_the_minimum(org: Org, db) -> None:  # noqa: F811
+    import argparse
+    import io
+    import json
+
+    from handlers.features import CliEnv, Setup
+    from handlers.surveys.feature import feature
+    from tests.conftest import test_settings
+
+    verb = next(v for v in feature(Setup(port=None, settings=test_settings())).cli if v.name == "responses")  # type: ignore[arg-type]
+
+    def export() -> tuple[list[dict], str]:
+        parser = argparse.ArgumentParser()
+        verb.configure(parser)
+        out, err = io.StringIO(), io.StringIO()
+        verb.run(parser.parse_args(["--survey", "1", "--format", "json"]), CliEnv(db, org.clock.now(), "UTC", out, err))
+        return json.loads(out.getvalue()), err.getvalue()
+
+    org.chat("lopez").say(f"/survey send exit_slip to {TO_ALL} confidential")
+    for user in PEOPLE[:4]:
+        answer_exit_slip(org, user, try_=f"plan of {user}")
+    rows, err = export()
+    assert rows == [] and "has 4 responses; exports start at 5" in err
+    answer_exit_slip(org, PEOPLE[4], try_=f"plan of {PEOPLE[4]}")
+    rows, _err = export()
+    assert len(rows) == 10 and {r["respondent"] for r in rows} == {""} and {r["mode"] for r in rows} == {"confidential"}
+    assert sorted(r["answer"] for r in rows if r["question"] == "try") == sorted(f"plan of {u}" for u in PEOPLE[:5])
+
+
+def test_a_recurring_pulse_goes_out_on_its_day_as_a_survey_of_its_own(org: Org) -> None:  # noqa: F811
+    said = org.chat("ames").say("/survey pulse pulse to @kim @reyes every other Friday 2pm anonymous for 3 days")
+    assert "goes to 2 people every other Friday, first Fri Nov 27" in said or "every other Friday" in said
+    org.walk_to(datetime(2026, 12, 5, 0, 0, tzinfo=UTC), step=timedelta(hours=1))
+    invites = [item for item in org.inbox.take() if "Staff pulse" in item.text]
+    assert sorted(item.to for item in invites) == ["kim", "reyes"]
+    assert "anonymous" in invites[0].text
