@@ -137,7 +137,16 @@ def start_background(runtime: Runtime, platforms: list[Platform], drain: bool = 
 def serve(runtime: Runtime, host: str, port: int) -> int:
     platforms = configured(runtime)
     routes = {path: app for platform in platforms for path, app in platform.routes.items()}
-    server = make_server(routes_app(routes), host, port, runtime.settings.http_threads)
+    settings = runtime.settings
+    server = make_server(
+        routes_app(routes),
+        host,
+        port,
+        settings.http_threads,
+        connection_limit=settings.http_connection_limit,
+        request_timeout=settings.http_request_timeout,
+        channel_timeout=settings.http_channel_timeout,
+    )
     stoppers = start_background(runtime, platforms)
     log.info("growthbot listening on http://%s:%s for %s", host, port, ", ".join(sorted(routes)))
     try:
