@@ -240,3 +240,24 @@ def test_the_png_reader_undoes_filters(tmp_path):
 
     assert pixels[:3] == [(10, 20, 30, 40), (15, 25, 35, 45), (16, 27, 38, 49)]
     assert pixels[3:] == [(11, 21, 31, 41), (15, 25, 35, 45), (25, 36, 47, 58)]
+
+
+def test_growthbot_teams_package_builds_a_valid_zip_with_the_registry_commands(
+    tmp_path: Path, capsys, validator
+) -> None:  # type: ignore[no-untyped-def]
+    """The command a district admin runs: every registered slash command is in the bot's command list."""
+    from bot.cli import main
+    from bot.settings import Settings
+    from handlers.router import Bot
+
+    out = tmp_path / "growthbot-teams.zip"
+    assert main(["teams-package", "--app-id", "9f1c2d3e-4b5a-4c6d-8e7f-0a1b2c3d4e5f", "--out", str(out),
+                 "--url", "https://growthbot.example.org"]) == 0  # fmt: skip
+    with zipfile.ZipFile(out) as package:
+        assert {"manifest.json", "color.png", "outline.png"} <= set(package.namelist())
+        manifest = json.loads(package.read("manifest.json"))
+    assert errors(validator, manifest) == []
+    listed = {c["title"] for scope in manifest["bots"][0]["commandLists"] for c in scope["commands"]}
+    registered = {c.name for f in Bot.catalogue(Settings(_env_file=None)) for c in f.commands}
+    assert listed == registered
+    assert "Upload an app" in capsys.readouterr().err
