@@ -1,0 +1,1 @@
+"""Student-teaching partnerships: members, meetings, action plan, agenda (described in `feature.py`)."""
