@@ -169,6 +169,9 @@ class BotTokenProvider:
             try:
                 fresh = self._fetch(now)
             except TokenUnavailable as failure:
+                # msal remembers a failed answer for a while (in wall-clock time) and would repeat it after the
+                # endpoint recovers; the backoff here is the one that counts, so the next try starts afresh.
+                self._app = None
                 self._failures += 1
                 wait = min(self.failure_backoff * 2 ** (self._failures - 1), self.max_backoff)
                 self._retry_at, self._last_failure = now + wait, failure.reason
