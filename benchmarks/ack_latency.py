@@ -153,8 +153,13 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
             runtime = build(settings)
             app, adapter = build_slack_app(runtime, client)
             wsgi = wsgi_app(app, SIGNING_SECRET)
-            platform = Platform("slack", adapter.handle_item, None, adapter.deliver_all,  # type: ignore[arg-type]
-                                lambda wake: setattr(adapter, "wake", wake))
+            platform = Platform(
+                "slack",
+                adapter.handle_item,
+                None,
+                adapter.deliver_all,  # type: ignore[arg-type]
+                lambda wake: setattr(adapter, "wake", wake),
+            )
             if settings.listener_threads > 0:  # LISTENER_THREADS=0: keep and ack only, to see the ack path alone
                 start_drain(runtime, [platform])
             else:
