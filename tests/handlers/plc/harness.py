@@ -126,18 +126,25 @@ STAFF = [
 ]
 
 
-def district(db: Database, start: datetime, **settings: Any) -> District:
+def district(db: Database, start: datetime, staff: bool = True, **settings: Any) -> District:
+    """The district at `start`; without `staff`, an empty workspace (for the demo loader)."""
     clock = FakeClock(start)
     people = {}
     with unit_of_work(db) as repos:
         ws = repos.workspaces.ensure("console", "local", clock.now())
+        workspace_id = ws.id
+        if not staff:
+            return _made(db, clock, workspace_id, people, settings)
         for handle, name, roles in STAFF:
             people[handle] = add_person(repos, ws.id, handle, name, roles)
         repos.session.add(SchoolYear(workspace_id=ws.id, name="2026-2027", first_day=FIRST_DAY, last_day=LAST_DAY))
         for day, label in CLOSED.items():
             if day.weekday() < 5:
                 repos.session.add(ClosedDay(workspace_id=ws.id, day=day, label=label))
-        workspace_id = ws.id
+    return _made(db, clock, workspace_id, people, settings)
+
+
+def _made(db: Database, clock: FakeClock, workspace_id: int, people: dict[str, int], settings: Any) -> District:
     runtime = assemble(Settings(_env_file=None, default_timezone="America/New_York", **settings), db, clock)
     inbox = Inbox(clock)
     return District(runtime, clock, inbox, runtime.ticker({"console": inbox}), workspace_id, people=people)
