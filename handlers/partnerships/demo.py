@@ -3,7 +3,7 @@ meeting, and a nine-step action plan with some steps overdue."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import yaml
@@ -11,6 +11,7 @@ import yaml
 from handlers.partnerships.plan import stamp
 from handlers.partnerships.service import PartnershipService
 from handlers.plc.cadence import read_cadence
+from scheduling.calendar import SchoolCalendar
 from storage.unit_of_work import Repos
 
 DEMO_FILE = Path(__file__).resolve().parent.parent / "org" / "demo" / "demo.yaml"
@@ -45,7 +46,9 @@ def load_partnership_demo(repos: Repos, workspace_id: int, now: datetime, servic
         for kind, text in (("leadership", "first Tuesday 4pm"), ("liaison", "third Wednesday 3:30pm")):
             service.set_meeting(repos, partnership, kind, text, read_cadence(text), now)
         today = now.astimezone(service.zone).date()
-        rows = [{"step": step, "start_on": today + timedelta(days=start), "due_on": today + timedelta(days=due),
+        calendar = repos.calendars.load(workspace_id)
+
+        rows = [{"step": step, "start_on": _on(calendar, today, start), "due_on": _on(calendar, today, due),
                  "responsible_ids": [leads[owner % len(leads)].id], "others": "", "outputs": "", "outcomes": "",
                  "resources": "", "impact": impact, "lift": lift, "status": status}
                 for step, start, due, owner, impact, lift, status in STEPS]  # fmt: skip
@@ -53,3 +56,8 @@ def load_partnership_demo(repos: Repos, workspace_id: int, now: datetime, servic
             service.nudge_step(repos, partnership, step, now)
         made.append(partnership.name)
     return f"Partnership: {', '.join(made)} ({len(STEPS)} action steps)" if made else ""
+
+
+def _on(calendar: SchoolCalendar, today: date, offset: int) -> date:
+    """A demo date `offset` days from today, on a school day."""
+    return calendar.next_school_day(today + timedelta(days=offset), include=True)
