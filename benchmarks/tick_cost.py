@@ -160,14 +160,43 @@ def postgres_backend(admin_url: str) -> Iterator[Backend]:
 
 
 class StatementCounter:
-    """Counts the SQL statements an engine sends, so "grows with what is due" can be seen, not just timed."""
+    """Counts the SQL statements an engine sends, so "grows with what is due" can be seen, not just timed.
+
+    It also adds up the database's share of the time: each statement from its send to its answer (the round trip
+    and the server's work, not the Python around it) and each COMMIT until it returns.
+    """
 
     def __init__(self, db: Database) -> None:
+        self.db = db
         self.count = 0
+        self.seconds = 0.0
+        self._started = 0.0
         event.listen(db.engine, "before_cursor_execute", self._count)
+        event.listen(db.engine, "after_cursor_execute", self._done)
+        event.listen(db.engine, "commit", self._commit)
+        event.listen(db.sessions, "after_commit", self._committed)
+
+    def reset(self) -> None:
+        self.count, self.seconds = 0, 0.0
+
+    def remove(self) -> None:
+        event.remove(self.db.engine, "before_cursor_execute", self._count)
+        event.remove(self.db.engine, "after_cursor_execute", self._done)
+        event.remove(self.db.engine, "commit", self._commit)
+        event.remove(self.db.sessions, "after_commit", self._committed)
 
     def _count(self, *_: Any) -> None:
         self.count += 1
+        self._started = time.perf_counter()
+
+    def _done(self, *_: Any) -> None:
+        self.seconds += time.perf_counter() - self._started
+
+    def _commit(self, *_: Any) -> None:
+        self._started = time.perf_counter()
+
+    def _committed(self, *_: Any) -> None:
+        self.seconds += time.perf_counter() - self._started
 
 
 # -- seeding (SQLAlchemy Core, in chunks) ---------------------------------------------------------------
@@ -284,6 +313,7 @@ class Cost:
     deliver_ms: float
     statements: int
     sent: int
+    db_ms: float = 0.0
     note: str = ""
 
     @property
@@ -326,13 +356,13 @@ def measure(
 ) -> Cost:
     db = backend.db
     counter = StatementCounter(db)
-    expand_times, deliver_times, statements, sent = [], [], [], []
+    expand_times, deliver_times, statements, sent, db_times = [], [], [], [], []
     kind = Ticker if batched else RowByRowTicker
     for _ in range(repeats):
         ids = add_due(db, workspace_id, people, due)
         ticker = kind(db, FakeClock(NOW), bench_kinds(), {"slack": NullSender()}, ZONE, QuietHours())
         report = TickReport()
-        counter.count = 0
+        counter.reset()
         started = time.perf_counter()
         while ticker.expand_due(report) == ticker.batch:
             pass
@@ -344,9 +374,10 @@ def measure(
         expand_times.append((expanded - started) * 1000)
         deliver_times.append((delivered - expanded) * 1000)
         statements.append(counter.count)
+        db_times.append(counter.seconds * 1000)
         sent.append(report.sent)
         clear_due(db, ids)
-    event.remove(db.engine, "before_cursor_execute", counter._count)
+    counter.remove()
     return Cost(
         backend.name,
         total,
@@ -355,6 +386,7 @@ def measure(
         statistics.median(deliver_times),
         int(statistics.median(statements)),
         sent[0],
+        statistics.median(db_times),
     )
 
 
@@ -585,8 +617,10 @@ def machine() -> str:
     dirty = subprocess.run(
         ["git", "status", "--porcelain", "--untracked-files=no"], cwd=ROOT, capture_output=True, text=True
     ).stdout
+    load = ", ".join(f"{v:.1f}" for v in os.getloadavg())
     return (
-        f"{os.cpu_count()} CPUs ({cpu}), CPython {platform.python_version()}, {platform.platform()}; "
+        f"{os.cpu_count()} CPUs ({cpu}), load average {load} when the report was written (the machine is shared), "
+        f"CPython {platform.python_version()}, {platform.platform()}; "
         f"growthbot at commit {rev.strip()}{' with uncommitted changes' if dirty.strip() else ''}"
     )
 
@@ -594,30 +628,32 @@ def machine() -> str:
 def report(costs: list[Cost], plans: list[str], late: list[Lateness], versions: list[str], seconds: float) -> str:
     lines = [f"**Machine:** {machine()}; {', '.join(versions)}. Run took {seconds:.0f} s.", ""]
     lines += [
-        "| Database | Schedules | Due | expand_due ms | deliver_ready ms | Tick ms | ms per due | SQL statements |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        "| Database | Schedules | Due | expand_due ms | deliver_ready ms | Tick ms | ms per due | DB ms per due |"
+        " SQL statements |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for c in costs:
         if c.note == " row by row":
             continue
         per = f"{c.tick_ms / c.due:.2f}" if c.due else "–"
+        db_per = f"{c.db_ms / c.due:.2f}" if c.due else f"({c.db_ms:.1f} ms)"
         lines.append(
             f"| {c.backend} | {c.total:,}{c.note} | {c.due:,} | {c.expand_ms:.1f} | {c.deliver_ms:.1f} | "
-            f"{c.tick_ms:.1f} | {per} | {c.statements:,} |"
+            f"{c.tick_ms:.1f} | {per} | {db_per} | {c.statements:,} |"
         )
     lines += [
         "",
         "| Database | Schedules | Due | batched ms per due | row by row ms per due | row by row / batched |"
-        " statements (batched / row by row) |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        " DB ms per due (batched / row by row) | statements (batched / row by row) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for slow in (c for c in costs if c.note == " row by row"):
         fast = next(c for c in costs if c.backend == slow.backend and c.due == slow.due and c.total == slow.total
                     and not c.note)  # fmt: skip
         lines.append(
             f"| {slow.backend} | {slow.total:,} | {slow.due:,} | {fast.tick_ms / fast.due:.3f} | "
-            f"{slow.tick_ms / slow.due:.3f} | {slow.tick_ms / fast.tick_ms:.1f}× | {fast.statements:,} / "
-            f"{slow.statements:,} |"
+            f"{slow.tick_ms / slow.due:.3f} | {slow.tick_ms / fast.tick_ms:.1f}× | {fast.db_ms / fast.due:.3f} / "
+            f"{slow.db_ms / slow.due:.3f} | {fast.statements:,} / {slow.statements:,} |"
         )
     lines += ["", "```", *plans, "```", ""] if plans else [""]
     lines += [
