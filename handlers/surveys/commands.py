@@ -41,7 +41,7 @@ class SurveyCommands:
         handlers = {"list": self.list, "send": self.send, "pulse": self.pulse, "answer": self.answer,
                     "results": self.results, "close": self.close, "instruments": self.list_instruments,
                     "help": self.help}  # fmt: skip
-        if verb.isdigit():
+        if verb.isascii() and verb.isdigit():
             verb, rest = "answer", verb
         handler = handlers.get(verb)
         if handler is None:
@@ -177,7 +177,11 @@ class SurveyCommands:
         if isinstance(first, Outbound):
             return _reply(first)
         days_words = parts.get("for", [])
-        close_days = int(days_words[0]) if days_words and days_words[0].isdigit() else 3
+        close_days = (
+            int(days_words[0])
+            if days_words and days_words[0].isascii() and days_words[0].isdigit() and len(days_words[0]) < 4
+            else 3
+        )
         if not 1 <= close_days <= 14:
             return _reply(_say("surveys/errors/pulse_usage"))
         rrule = f"FREQ=WEEKLY;INTERVAL={interval};BYDAY={_WEEKDAYS[every[0].rstrip('s')]}"
@@ -192,7 +196,7 @@ class SurveyCommands:
 
     def _survey(self, repos: Repos, rest: str, verb: str) -> Survey | Outbound:
         number = rest.strip().lstrip("#")
-        if not number.isdigit():
+        if not (number.isascii() and number.isdigit()) or len(number) > 9:
             return _say("surveys/errors/need_number", verb=verb)
         survey = repos.surveys.get(int(number))
         if survey is None:

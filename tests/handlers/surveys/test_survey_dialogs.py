@@ -200,3 +200,10 @@ def test_a_recurring_pulse_goes_out_on_its_day_as_a_survey_of_its_own(org: Org) 
     invites = [item for item in org.inbox.take() if "Staff pulse" in item.text]
     assert sorted(item.to for item in invites) == ["kim", "reyes"]
     assert "anonymous" in invites[0].text
+
+
+def test_odd_digits_and_huge_numbers_are_not_survey_numbers(org: Org) -> None:  # noqa: F811
+    chat = org.chat("lopez")
+    assert 'I don\'t know "/survey ²"' in chat.say("/survey ²")
+    assert "Which survey?" in chat.say("/survey answer ²")
+    assert "Which survey?" in chat.say("/survey results 99999999999999999999999")
