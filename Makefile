@@ -37,6 +37,10 @@ lint: $(DEV_STAMP)
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/ack_latency.py
 	$(BIN)/python benchmarks/tick_cost.py
+	$(BIN)/python benchmarks/turns.py
+	$(BIN)/python benchmarks/fanout.py
+	$(BIN)/python benchmarks/crash_loop.py
+	$(BIN)/python benchmarks/flood.py
 
 clean:
 	rm -rf $(VENV) growthbot.db .pytest_cache

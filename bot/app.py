@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
-
-from apscheduler.schedulers.background import BackgroundScheduler
 
 from bot.settings import Settings
 from handlers.router import Bot
-from scheduling.background import start_periodic
 from scheduling.clock import Clock, SystemClock
 from scheduling.kinds import Kinds
 from scheduling.tick import QuietHours, Sender, Ticker
+from scheduling.wakeup import DeliveryLoop, Wakeup
 from storage.database import Database, connect, upgrade
 
 log = logging.getLogger(__name__)
@@ -26,6 +24,7 @@ class Runtime:
     bot: Bot
     clock: Clock
     kinds: Kinds
+    wakeup: Wakeup = field(default_factory=Wakeup)  # assemble attaches it to the database's commits
 
     def ticker(self, senders: dict[str, Sender]) -> Ticker:
         return Ticker(
@@ -37,10 +36,9 @@ class Runtime:
             QuietHours(self.settings.quiet_start, self.settings.quiet_end),
         )
 
-    def start_ticking(self, senders: dict[str, Sender]) -> BackgroundScheduler:
-        """Tick in this process every TICK_SECONDS, on APScheduler's background thread."""
-        ticker = self.ticker(senders)
-        return start_periodic({"tick": ticker.tick}, timedelta(seconds=self.settings.tick_seconds))
+    def start_ticking(self, senders: dict[str, Sender]) -> DeliveryLoop:
+        """Deliver in this process: at once for work due now, else when the next thing is due (<= TICK_SECONDS)."""
+        return DeliveryLoop(self.ticker(senders), self.wakeup, timedelta(seconds=self.settings.tick_seconds)).start()
 
 
 def configure_logging(level: str) -> None:
@@ -62,7 +60,7 @@ def assemble(settings: Settings, db: Database, clock: Clock) -> Runtime:
     bot = Bot(db, clock, settings)
     for kind in bot.kinds():
         kinds.register(kind)
-    return Runtime(settings=settings, db=db, bot=bot, clock=clock, kinds=kinds)
+    return Runtime(settings=settings, db=db, bot=bot, clock=clock, kinds=kinds, wakeup=Wakeup.attach(db))
 
 
 def build(settings: Settings, clock: Clock | None = None, migrate: bool = True) -> Runtime:

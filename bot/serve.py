@@ -21,6 +21,7 @@ from bot.inbox_drain import Drain, Handler
 from handlers.router import Delivery
 from scheduling.background import start_periodic
 from scheduling.tick import Sender
+from scheduling.wakeup import DeliveryLoop
 
 log = logging.getLogger(__name__)
 HOUSEKEEPING = timedelta(minutes=15)
@@ -204,7 +205,7 @@ def worker(runtime: Runtime, once: bool = False) -> int:
         return 0
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    scheduler = start_periodic({"tick": ticker.tick}, timedelta(seconds=settings.tick_seconds))
+    loop = DeliveryLoop(ticker, runtime.wakeup, timedelta(seconds=settings.tick_seconds)).start()
     drain_stop = drain.start()
     log.info("worker %s draining the inbox and ticking every %s s", ticker.worker, settings.tick_seconds)
     try:
@@ -213,5 +214,5 @@ def worker(runtime: Runtime, once: bool = False) -> int:
         pass
     finally:
         drain_stop.set()
-        scheduler.shutdown(wait=True)
+        loop.shutdown(wait=True)
     return 0

@@ -357,7 +357,8 @@ def log_listener_error(error: Exception, body: dict[str, Any]) -> None:
 def outbox_sender(runtime: Runtime) -> SlackSender:
     token = runtime.settings.slack_bot_token
     assert token is not None
-    return SlackSender(web_client(token.get_secret_value(), runtime.settings.slack_api_url, rate_limit_retries=0))
+    client = web_client(token.get_secret_value(), runtime.settings.slack_api_url, rate_limit_retries=0)
+    return SlackSender(client, concurrency=runtime.settings.slack_send_concurrency)
 
 
 _SIGNATURE = re.compile(r"v0=[0-9a-f]{64}")
