@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import weakref
 from collections import defaultdict
 from collections.abc import Callable
 from datetime import datetime
@@ -58,12 +59,25 @@ def mark_due_now(session: Session) -> None:
         session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 
+_due_callbacks: weakref.WeakKeyDictionary[Any, list[Callable[[], None]]] = weakref.WeakKeyDictionary()
+
+
 def on_due_commit(db: Database, callback: Callable[[], None]) -> None:
-    """Call `callback` after every commit of `db` that wrote work due now (see `mark_due_now`)."""
+    """Call `callback` after every commit of `db` that wrote work due now (see `mark_due_now`).
+
+    One pair of session hooks per database calls every callback, so two delivery loops on one database (a test
+    and a runtime) both hear the commit, not only the first to look at the flag.
+    """
+    callbacks = _due_callbacks.get(db.sessions)
+    if callbacks is not None:
+        callbacks.append(callback)
+        return
+    callbacks = _due_callbacks[db.sessions] = [callback]
 
     def committed(session: Session) -> None:
         if session.info.pop(DUE_FLAG, False):
-            callback()
+            for ring in list(callbacks):
+                ring()
 
     def rolled_back(session: Session, _previous: Any = None) -> None:
         if not session.in_transaction():

@@ -76,6 +76,15 @@ def test_a_commit_with_work_due_now_rings_and_a_rollback_or_later_work_does_not(
     assert wakeup.wait(0)
 
 
+def test_every_loop_on_one_database_hears_a_commit_not_only_the_first(db: Database) -> None:
+    now = datetime.now(UTC)
+    world = make_world(db, now)
+    first, second = Wakeup.attach(db), Wakeup.attach(db)
+    world.enqueue("ana", "now", now, now)
+    assert first.wait(0)
+    assert second.wait(0)
+
+
 def test_the_loop_sends_a_message_due_now_without_waiting_for_its_next_tick(
     loop_parts: tuple[World, SignallingSender, Wakeup],
 ) -> None:
