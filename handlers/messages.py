@@ -25,6 +25,23 @@ class Choice(BaseModel):
     value: str
 
 
+class CommandButton(BaseModel):
+    """A button that runs a slash command for whoever clicks it (`/plc log Grade 4`, `/survey answer 3`).
+
+    Unlike a Choice, which answers one step of one person's conversation, it may sit in a channel where anyone
+    clicks it: each click is that person typing the command, so a form opens for them (a modal needs the
+    click's own trigger). The terminal, which has no buttons, shows the command to type.
+    """
+
+    label: str
+    command: str
+    args: str = ""
+
+    @property
+    def typed(self) -> str:
+        return f"/{self.command} {self.args}".strip()
+
+
 TEXT_LIMIT = 3000  # Slack's plain_text_input maximum; every surface keeps the same limit
 FieldKind = Literal[
     "short_text", "long_text", "number", "date", "time", "single_choice", "multiple_choice", "rating", "likert"
@@ -115,6 +132,7 @@ class Inbound(BaseModel):
     )
     form: FormSubmission | None = Field(default=None, description="A submitted form (modal, card).")
     forms: bool = Field(default=False, description="The platform can show a form itself (a modal, a card).")
+    button: bool = Field(default=False, description="The command came from a click on a CommandButton.")
 
     @field_validator("text", "user_name", "command")
     @classmethod
@@ -133,6 +151,7 @@ class Outbound(BaseModel):
     context: dict[str, Any] = Field(default_factory=dict)
     choices: list[Choice] = Field(default_factory=list)
     step: str | None = Field(default=None, description="The step a choice click answers.")
+    buttons: list[CommandButton] = Field(default_factory=list, description="Commands anyone who sees it can run.")
 
 
 class Reply(BaseModel):

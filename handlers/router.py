@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 UNBOUND_GRACE = timedelta(minutes=5)
 EVENT_MEMORY = timedelta(days=7)  # Slack retries for minutes and Teams for hours; a week is ample
+BUTTON_FORM_OPEN = timedelta(minutes=30)  # a form a button opened counts as open this long, unless closed sooner
 CLOSED_TEMPLATES = {
     "saved": "engine/closed_saved",
     "cancelled": "engine/closed_cancelled",
@@ -141,6 +142,8 @@ class Bot:
         spec = self.forms[form_id]
         form = spec.form().with_defaults(values).model_copy(update={"context": context or {}})
         if invocation.inbound.forms:
+            if invocation.inbound.button and not self._mark_button_form(repos, invocation, form_id):
+                return Reply(messages=[Outbound(template="forms/already_open", context={"title": form.title})])
             return Reply(form=form)
         key = invocation.key
         open_one = repos.conversations.open_for(key)
@@ -155,6 +158,35 @@ class Bot:
         return Reply(
             messages=[*intro, *reply.messages], conversation_id=reply.conversation_id, new_thread=key.thread is None
         )
+
+    @staticmethod
+    def _button_form_key(key: ConversationKey, form_id: str) -> ConversationKey:
+        return ConversationKey(key.platform, key.workspace_id, "form", f"button:{form_id}", key.user_id)
+
+    def _mark_button_form(self, repos: Repos, invocation: Invocation, form_id: str) -> bool:
+        """Note that a button opened this form for this person; False if one it opened is open still.
+
+        A channel's button can be clicked twice (a double click, or again while the card is on screen): the
+        second click gets a sentence, never a second form. Submitting or closing the form ends the mark.
+        """
+        key, now = self._button_form_key(invocation.key, form_id), invocation.now
+        found = repos.conversations.open_for(key)
+        if found is not None and found.expires_at > now:
+            return False
+        if found is not None:
+            found.status = "expired"
+        repos.conversations.start(key, flow_name(form_id), "open", {}, now, now + BUTTON_FORM_OPEN)
+        return True
+
+    def form_closed(self, platform: str, workspace: str, user_id: str, form_id: str) -> None:
+        """The platform says a form is gone unsubmitted (a modal closed, or it could not open): a button may open
+        it again at once."""
+        with unit_of_work(self.db) as repos:
+            workspace_id = repos.workspaces.ensure(platform, workspace, self.clock.now()).id
+            key = ConversationKey(platform, workspace_id, "form", f"button:{form_id}", user_id)
+            marked = repos.conversations.open_for(key)
+            if marked is not None:
+                marked.status = "cancelled"
 
     # -- entry points --------------------------------------------------------------------------------
 
@@ -308,6 +340,9 @@ class Bot:
             raise _Undo(Reply(form_errors=_shown(result.errors), form=shown))
         if draft is not None:
             draft.status = "saved"
+        marked = repos.conversations.open_for(self._button_form_key(key, spec.id))
+        if marked is not None:
+            marked.status = "saved"
         return Reply(messages=result.messages)
 
     def _answer(self, repos: Repos, person: Person, key: ConversationKey, inbound: Inbound, now: datetime) -> Reply:

@@ -26,7 +26,14 @@ import prompts
 from bot.adapters.slack_web import SlackSender, web_client
 from bot.app import Runtime
 from bot.http_server import MAX_BODY_BYTES, WSGIApp, routes_app
-from bot.render.slack import CHOICE_ACTION_PREFIX, parse_choice, plain_text, render_slack
+from bot.render.slack import (
+    CHOICE_ACTION_PREFIX,
+    COMMAND_ACTION_PREFIX,
+    parse_choice,
+    parse_command,
+    plain_text,
+    render_slack,
+)
 from bot.render.slack_forms import CALLBACK_ID, ViewTooLarge, error_text, modal, page_of, read_view
 from handlers.messages import Inbound, Outbound, Reply
 from handlers.router import Bot, Delivery
@@ -42,10 +49,13 @@ PERSON_SUBTYPES = (None, "thread_broadcast", "me_message", "file_share")
 
 
 _USER_MENTION = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
+_CHANNEL_MENTION = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 
 
 def command_text(raw: str) -> str:
-    """A slash command's text as typed, except that a mention keeps the Slack user id (`@U123`)."""
+    """A slash command's text as typed, except that a mention keeps the Slack user id (`@U123`) and a channel
+    reads `#name` (`#C123` when Slack sent no name), as a person would type it."""
+    raw = _CHANNEL_MENTION.sub(lambda m: f"#{m.group(2) or m.group(1)}", raw)
     return plain_text(_USER_MENTION.sub(lambda m: f"@{m.group(1)}", raw))
 
 
@@ -86,7 +96,9 @@ class SlackAdapter:
             app.command(f"/{name}")(self.accept_command)
         app.event("message")(self.accept_message)
         app.action(re.compile(f"^{CHOICE_ACTION_PREFIX}"))(self.accept_click)
+        app.action(re.compile(f"^{COMMAND_ACTION_PREFIX}"))(self.accept_button)
         app.view(CALLBACK_ID)(self.on_form)
+        app.view_closed(CALLBACK_ID)(self.on_form_closed)
 
     # -- into the inbox ------------------------------------------------------------------------------
 
@@ -113,6 +125,13 @@ class SlackAdapter:
         self._keep("action", key, f"{team_of(body)}:{user}:{(body.get('channel') or {}).get('id')}:{thread}", body)
         ack()
 
+    def accept_button(self, ack: Ack, body: dict[str, Any]) -> None:
+        """A command button: each click is its person typing the command (kept in their own order, as a command)."""
+        user = (body.get("user") or {}).get("id")
+        key = f"button:{body.get('trigger_id') or secrets.token_hex(8)}"
+        self._keep("button", key, f"{team_of(body)}:{user}:dm", body)
+        ack()
+
     def _keep(self, kind: str, key: str, order: str, body: dict[str, Any]) -> None:
         if inbox.put(self.bot.db, PLATFORM, key, order, kind, body, self.bot.clock.now()):
             self.wake()
@@ -127,6 +146,8 @@ class SlackAdapter:
             self.on_message(body["event"], body)
         elif kind == "action":
             self.on_choice(body, (body.get("actions") or [{}])[0])
+        elif kind == "button":
+            self.on_button(body, (body.get("actions") or [{}])[0])
         else:
             log.warning("unknown inbox item kind %s", kind)
 
@@ -158,10 +179,20 @@ class SlackAdapter:
             event_key=f"command:{trigger}" if trigger else None,
             forms=bool(trigger),
         )
+
+        def privately(message: Outbound) -> None:
+            respond(response_type="ephemeral", **render_slack(message))
+
+        self._run(inbound, trigger, dm, in_dm, privately)
+
+    def _run(self, inbound: Inbound, trigger: str, dm: str, in_dm: bool, privately: Callable[[Outbound], None]) -> None:
+        """A command, typed or clicked: a modal if its reply is a form, the DM thread for a dialog, else `privately`."""
         reply = self.bot.handle(inbound)
         if reply.form is not None:
             if self.open_modal(trigger, reply):
                 return
+            if inbound.button:
+                self.bot.form_closed(PLATFORM, inbound.workspace, inbound.user_id, reply.form.id)
             # The trigger expired (or Slack refused the view): the same questions, in the DM thread.
             reply = self.bot.handle(
                 inbound.model_copy(update={"forms": False, "event_key": f"{inbound.event_key}:steps"})
@@ -171,12 +202,54 @@ class SlackAdapter:
         if reply.new_thread:
             self.deliver(reply, dm, None)
             if not in_dm:
-                respond(text=prompts.render("slack/opened_dm", {}, prompts.MRKDWN), response_type="ephemeral")
+                privately(Outbound(template="slack/opened_dm"))
         elif in_dm:
             self.deliver(reply, dm, None)
         else:
             for message in reply.messages:
-                respond(response_type="ephemeral", **render_slack(message))
+                privately(message)
+
+    def on_button(self, body: dict[str, Any], action: dict[str, Any]) -> None:
+        """A command button: the clicker runs its command, with the click's trigger for a modal (`/plc log Team`
+        from a channel's check-in, `/survey answer 3` from an invitation)."""
+        parsed = parse_command(str(action.get("value") or ""))
+        user = (body.get("user") or {}).get("id")
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id") or ""
+        if parsed is None or not user:
+            log.warning("a command button click without a command or a person; ignored")
+            return
+        command, args = parsed
+        trigger = str(body.get("trigger_id") or "")
+
+        def privately(message: Outbound) -> None:
+            if channel.startswith("D"):
+                self.post(channel, None, message)
+                return
+            try:  # seen only by the clicker, in the channel where they clicked
+                self.client.chat_postEphemeral(channel=channel, user=user, **render_slack(message))
+            except SlackApiError:
+                log.exception("could not answer a button click privately in %s", channel)
+
+        try:
+            dm = self.client.conversations_open(users=user)["channel"]["id"]
+            inbound = Inbound(
+                platform=PLATFORM,
+                workspace=team_of(body),
+                user_id=user,
+                user_name=str((body.get("user") or {}).get("name") or ""),
+                **self.profile(user),
+                channel=dm,
+                command=command,
+                text=plain_text(args),
+                event_key=f"button:{trigger}" if trigger else None,
+                forms=bool(trigger),
+                button=True,
+            )
+            self._run(inbound, trigger, dm, channel == dm, privately)
+        except Exception:
+            ref = secrets.token_hex(3).upper()
+            log.exception("a /%s button click failed (ref %s)", command, ref)
+            privately(Outbound(template="errors/unexpected", context={"ref": ref}))
 
     def on_message(self, event: dict[str, Any], body: dict[str, Any]) -> None:
         """A reply in a DM thread answers that thread's conversation."""
@@ -267,6 +340,17 @@ class SlackAdapter:
             ack()
             if reply.messages:
                 self._after_ack.submit(self._post_to_dm, user, reply.messages)
+
+    def on_form_closed(self, ack: Ack, body: dict[str, Any], view: dict[str, Any]) -> None:
+        """A modal closed unsubmitted: a button may open its form again straight away."""
+        ack()
+        try:
+            submission, _page = read_view(view)
+        except ValueError:
+            return
+        user = (body.get("user") or {}).get("id")
+        if user:
+            self.bot.form_closed(PLATFORM, team_of(body), str(user), submission.form_id)
 
     def _form_errors(self, reply: Reply, shown: list[str]) -> dict[str, Any]:
         """Errors under the inputs on this page; a problem with an earlier page's answer goes back to it."""

@@ -144,7 +144,26 @@ class TeamsAdapter:
         inbound = self.inbound(item)
         if inbound is None:
             return
+        if inbound.button and ref.kind != "personal":
+            # A button in a channel (a PLC check-in): the form is the clicker's, so it opens in their 1:1 chat.
+            try:
+                ref = self.personal_chat(ref, inbound.user_id)
+            except (ConnectorError, TokenUnavailable):
+                log.exception("could not open a 1:1 chat for a button click in %s", ref.conversation_id)
+                self.send(ref, [Outbound(template="teams/no_personal_chat")])
+                return
+            inbound = inbound.model_copy(update={"channel": ref.conversation_id})
         self.deliver(ref, self.bot.handle(inbound))
+
+    def personal_chat(self, seen: Reference, user_id: str) -> Reference:
+        """The 1:1 chat with `user_id`, created through the service URL of a conversation they are in."""
+        found = teams.personal(self.bot.db, seen.tenant_id, user_id)
+        if found is not None:
+            return found
+        conversation = self.connector.create_conversation(seen.service_url, seen.tenant_id, seen.bot_id, user_id)
+        ref = Reference(seen.tenant_id, conversation, seen.service_url, seen.bot_id, "personal", user_id)
+        teams.remember(self.bot.db, ref, self.bot.clock.now())
+        return ref
 
     def inbound(self, item: dict[str, Any]) -> Inbound | None:
         ref = reference_of(item)
@@ -168,6 +187,9 @@ class TeamsAdapter:
                 return Inbound(**base, text=chosen, choice_step=step, event_key=f"click:{card}:{step}:{chosen}")
             if kind == "form":
                 return Inbound(**base, form=data, event_key=f"card:{card}")
+            if kind == "command":  # a command button: this person runs the command (each click its own)
+                command, args = data
+                return Inbound(**base, command=command, text=args, button=True, event_key=f"button:{item.get('id')}")
             return None
         command, text = command_of(str(item.get("text") or ""), self.bot.commands)
         return Inbound(**base, command=command, text=text, event_key=f"activity:{item.get('id')}")

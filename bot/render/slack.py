@@ -10,6 +10,7 @@ import prompts
 from handlers.messages import Outbound
 
 CHOICE_ACTION_PREFIX = "gb_choice_"
+COMMAND_ACTION_PREFIX = "gb_cmd_"  # a CommandButton: runs its slash command for whoever clicks
 SECTION_LIMIT = 3000
 
 
@@ -32,6 +33,23 @@ def render_slack(message: Outbound) -> dict[str, Any]:
                         "value": json.dumps({"step": message.step, "value": choice.value}),
                     }
                     for index, choice in enumerate(message.choices)
+                ],
+            }
+        )
+    if message.buttons:
+        blocks.append(
+            {
+                "type": "actions",
+                "block_id": "commands",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": f"{COMMAND_ACTION_PREFIX}{index}",
+                        "text": {"type": "plain_text", "text": button.label[:75]},
+                        "value": json.dumps({"command": button.command, "args": button.args})[:2000],
+                        **({"style": "primary"} if index == 0 else {}),
+                    }
+                    for index, button in enumerate(message.buttons)
                 ],
             }
         )
@@ -73,6 +91,16 @@ def split_for_blocks(text: str, limit: int = SECTION_LIMIT) -> list[str]:
         parts.append(text[:cut])
         text = text[cut:].lstrip("\n ")
     return [*parts, text] if text or not parts else parts
+
+
+def parse_command(value: str) -> tuple[str, str] | None:
+    """The command and arguments a command button carries; None for a malformed value."""
+    try:
+        data = json.loads(value)
+        command, args = str(data["command"]), str(data.get("args") or "")
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return (command, args) if command else None
 
 
 def parse_choice(value: str) -> tuple[str | None, str]:

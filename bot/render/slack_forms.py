@@ -136,6 +136,7 @@ def modal(form: Form, page: int = 0, banner: list[str] | None = None) -> dict[st
         "title": _plain(form.title, TITLE_LIMIT),
         "submit": _plain(form.submit if last else "Next", TITLE_LIMIT),
         "close": _plain("Cancel", TITLE_LIMIT),
+        "notify_on_close": True,  # a button may open this form again once it is closed unsubmitted
         "private_metadata": metadata,
         "blocks": blocks,
     }

@@ -14,7 +14,7 @@ from handlers.messages import Form, FormField, FormSubmission, Outbound
 
 CARD_TYPE = "application/vnd.microsoft.card.adaptive"
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-MARK = "gb"  # in Action.Submit data: which of ours the submit is ("choice" or "form")
+MARK = "gb"  # in Action.Submit data: which of ours the submit is ("choice", "command" or "form")
 
 
 def text_of(message: Outbound) -> str:
@@ -29,9 +29,9 @@ def _card(body: list[dict[str, Any]], actions: list[dict[str, Any]]) -> dict[str
 
 
 def activity(message: Outbound) -> dict[str, Any]:
-    """One message: plain markdown text, or a card when it offers choices."""
+    """One message: plain markdown text, or a card when it offers choices or command buttons."""
     text = text_of(message)
-    if not message.choices:
+    if not message.choices and not message.buttons:
         return {"type": "message", "textFormat": "markdown", "text": text}
     actions = [
         {
@@ -40,6 +40,13 @@ def activity(message: Outbound) -> dict[str, Any]:
             "data": {MARK: "choice", "step": message.step, "value": choice.value},
         }
         for choice in message.choices
+    ] + [
+        {
+            "type": "Action.Submit",
+            "title": button.label[:80],
+            "data": {MARK: "command", "command": button.command, "args": button.args},
+        }
+        for button in message.buttons
     ]
     return {
         "type": "message",
@@ -113,10 +120,13 @@ def form_activity(form: Form, errors: dict[str, str] | None = None) -> dict[str,
 
 
 def read_submit(value: dict[str, Any]) -> tuple[str, Any]:
-    """What a card's submit was: ("choice", (step, value)), ("form", FormSubmission) or ("", None)."""
+    """What a card's submit was: ("choice", (step, value)), ("command", (command, args)), ("form", FormSubmission)
+    or ("", None)."""
     kind = value.get(MARK)
     if kind == "choice":
         return "choice", (str(value.get("step") or ""), str(value.get("value") or ""))
+    if kind == "command" and isinstance(value.get("command"), str) and value["command"]:
+        return "command", (value["command"], str(value.get("args") or ""))
     if kind == "form" and isinstance(value.get("form"), str):
         reserved = {MARK, "form", "context"}
         values = {k: (None if v is None else str(v)) for k, v in value.items() if k not in reserved}

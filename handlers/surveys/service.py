@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 import prompts
 from handlers.forms import FormResult, Submission
-from handlers.messages import Outbound
+from handlers.messages import CommandButton, Outbound
 from handlers.surveys.instruments import Instrument, Question
 from scheduling.kinds import Kind, Notice
 from storage.models import Person, Schedule, Survey
@@ -140,6 +140,8 @@ class SurveyService:
                 "questions": len(self.instruments[survey.instrument].questions)
                 if survey.instrument in self.instruments else 0,
             },
+            # opens the form for the person who clicks: a modal on Slack, a card on Teams, the command in a terminal
+            "buttons": [CommandButton(label="Answer", command="survey", args=f"answer {survey.id}").model_dump()],
         }  # fmt: skip
 
     # -- the scheduler's kinds -----------------------------------------------------------------------

@@ -43,6 +43,7 @@ def test_a_confidential_exit_slip_reaches_each_person_once_and_shows_results_onl
     invites = org.inbox.take()
     assert Counter(item.to for item in invites) == Counter(PEOPLE)  # kim, named twice, hears once
     assert "Maria Lopez asks for your answers to Session exit slip (survey #1" in invites[0].text
+    assert invites[0].text.endswith("Answer: type /survey answer 1")  # the Slack and Teams button, to type
 
     first = org.chat("kim").say("/survey answer 1")
     before = first.split("(1 of 4)")[0]
