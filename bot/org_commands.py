@@ -21,10 +21,20 @@ from bot.adapters.console import PLATFORM as CONSOLE_PLATFORM
 from bot.adapters.console import WORKSPACE as CONSOLE_WORKSPACE
 from bot.app import Runtime
 from bot.settings import Settings
+from handlers.observations.rubric import load_rubric
+from handlers.observations.service import ObservationService, Policy
 from handlers.org.calendars import YearBounds, import_calendar, read_calendar, show_month
 from handlers.org.demo import load_demo
 from handlers.org.problems import DirectoryError, ImportFailed, Problem
-from handlers.org.roster import Directory, LookupResult, console_directory, import_roster
+from handlers.org.roster import (
+    Directory,
+    Leaver,
+    LookupResult,
+    console_directory,
+    import_roster,
+    list_roster,
+    set_active,
+)
 
 COMMANDS = ("roster", "calendar", "demo")
 BAR_WIDTH = 30
@@ -91,6 +101,16 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     staff = roster_commands.add_parser("import", help="add or update people from a staff CSV, all or nothing")
     staff.add_argument("file", type=Path, help="CSV: email,name,role,school,evaluator_email[,time_zone]")
     staff.add_argument("--dry-run", action="store_true", help="check and report, save nothing")
+    staff.add_argument(
+        "--deactivate-missing", action="store_true", help="deactivate everyone on the roster the file leaves out"
+    )
+    listing = roster_commands.add_parser("list", help="who is on the roster (people who left are marked)")
+    listing.add_argument("--school", default=None, help="only this school")
+    listing.add_argument("--role", default=None, help="only this role, e.g. teacher or evaluator")
+    off = roster_commands.add_parser("deactivate", help="someone left: records kept, reminders and visits stop")
+    off.add_argument("email")
+    on = roster_commands.add_parser("reactivate", help="undo deactivate: their reminders resume")
+    on.add_argument("email")
 
     calendar = commands.add_parser("calendar", help="load or look at the school calendar")
     calendar_commands = calendar.add_subparsers(dest="org_command", required=True)
@@ -191,11 +211,19 @@ def _output(args: argparse.Namespace, runtime: Runtime) -> str:
         )
         return f"{summary}\n" if summary else ""
     directory = directory_for(settings)
+    if args.command == "roster" and args.org_command == "list":
+        return list_roster(db, directory, args.school, args.role)
+    if args.command == "roster" and args.org_command in ("deactivate", "reactivate"):
+        active = args.org_command == "reactivate"
+        return set_active(db, clock, directory, args.email, active, _leaver(settings))
     if args.command == "roster":
         text = _read(args.file)
         bar = terminal_progress(sys.stderr)
         try:
-            report = import_roster(db, clock, directory, text, args.file.name, zone, args.dry_run, bar)
+            report = import_roster(
+                db, clock, directory, text, args.file.name, zone, args.dry_run, bar,
+                deactivate_missing_people=args.deactivate_missing, leave=_leaver(settings),
+            )  # fmt: skip
         finally:
             if bar is not None:
                 bar.close()
@@ -207,6 +235,16 @@ def _output(args: argparse.Namespace, runtime: Runtime) -> str:
     plans = read_calendar(_read(args.file), args.file.name, zone, bounds)
     platform, external_id = directory.platform, directory.external_id
     return import_calendar(db, clock, platform, external_id, plans, args.file.name, args.dry_run).text()
+
+
+def _leaver(settings: Settings) -> Leaver:
+    """Someone leaving cancels their observations still ahead, with notices (the observations feature's rules)."""
+    policy = Policy(
+        notice_school_days=settings.notice_school_days,
+        feedback_school_days=settings.feedback_school_days,
+        rubric=load_rubric(settings.rubric_path),
+    )
+    return ObservationService(policy, settings.default_timezone).leave
 
 
 def _this_month(runtime: Runtime) -> tuple[int, int]:

@@ -30,7 +30,7 @@ from sqlalchemy.sql.selectable import TableValuedAlias
 from sqlalchemy.types import TypeEngine
 
 from scheduling.calendar import SchoolCalendar
-from storage.models import Base, ClosedDay, Person, School, SchoolYear, Workspace
+from storage.models import Base, ClosedDay, OutboxMessage, Person, Schedule, School, SchoolYear, Workspace
 from storage.types import UTCDateTime
 
 PEOPLE: Table = Person.__table__  # type: ignore[assignment]
@@ -239,6 +239,43 @@ class Roster:
             )
             for person_id, user_id, email, name, roles, school, evaluator_email, zone in self.session.execute(query)
         ]
+
+    def listed(self, workspace_id: int, school: str | None = None, role: str | None = None) -> list[Person]:
+        """People by name, with their school and evaluator loaded; a role is matched in Python (roles are JSON)."""
+        query = select(Person).where(Person.workspace_id == workspace_id).order_by(Person.display_name, Person.id)
+        if school:
+            query = query.join(School, Person.school_id == School.id).where(func.lower(School.name) == school.lower())
+        people = list(self.session.scalars(query))
+        return [p for p in people if not role or role in (p.roles or [])]
+
+    def by_email(self, workspace_id: int, email: str) -> Person | None:
+        return self.session.scalar(
+            select(Person).where(Person.workspace_id == workspace_id, func.lower(Person.email) == email.lower())
+        )
+
+    def active_admins(self, workspace_id: int) -> list[Person]:
+        people = self.session.scalars(
+            select(Person).where(Person.workspace_id == workspace_id, Person.deactivated_at.is_(None))
+        )
+        return [p for p in people if "admin" in (p.roles or [])]
+
+    def set_deactivated(self, person: Person, at: datetime | None) -> None:
+        """Deactivate (`at`) or reactivate (None): their own schedules pause or resume, unsent messages to them go."""
+        person.deactivated_at = at
+        self.session.execute(
+            update(Schedule)
+            .where(Schedule.owner_id == person.id, Schedule.status == "active")
+            .values(paused=at is not None)
+            .execution_options(synchronize_session=False)
+        )
+        if at is not None:
+            self.session.execute(
+                update(OutboxMessage)
+                .where(OutboxMessage.recipient_id == person.id, OutboxMessage.status == "pending")
+                .values(status="cancelled")
+                .execution_options(synchronize_session=False)
+            )
+        self.session.flush()
 
     def count_people(self, workspace_id: int | None = None) -> int:
         query = select(func.count()).select_from(Person)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from handlers.features import Command, Export, Feature, Setup
 from handlers.observations.commands import ObserveCommands
+from handlers.observations.demo import demo_visits, whoami_verb
 from handlers.observations.export import OBSERVATION_COLUMNS, observation_rows
 from handlers.observations.form import observation_form
 from handlers.observations.reminders import ObservationReminders
@@ -36,4 +37,6 @@ def feature(setup: Setup) -> Feature:
         forms=(observation_form(commands),),
         kinds=ObservationReminders(service).kinds(),
         exports=(Export("observations", "observation", OBSERVATION_COLUMNS, observation_rows),),
+        cli=(whoami_verb(),),
+        demo=lambda repos, workspace_id, now: demo_visits(service, repos, workspace_id, now),
     )

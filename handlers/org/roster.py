@@ -15,11 +15,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
 
-from handlers.org.problems import Problem, check
+from handlers.org.problems import ImportFailed, Problem, check
 from handlers.org.staff import StaffRow, canonical_roles, check_staff, known_zones, parse_staff
 from scheduling.clock import Clock
 from storage.database import Database
+from storage.models import Person
 from storage.org import PersonRow, StoredPerson
 from storage.unit_of_work import Repos, unit_of_work
 
@@ -316,8 +319,13 @@ def import_roster(
     default_timezone: str,
     dry_run: bool = False,
     progress: Progress | None = None,
+    deactivate_missing_people: bool = False,
+    leave: Leaver | None = None,
 ) -> RosterReport:
-    """The whole import in one transaction; raises ImportFailed (nothing saved) when any row is bad."""
+    """The whole import in one transaction; raises ImportFailed (nothing saved) when any row is bad.
+
+    With `deactivate_missing_people`, everyone on the roster the file leaves out is deactivated too.
+    """
     staff = read_staff(text, source, db, directory, progress)
     notes: list[str] = []
     with unit_of_work(db) as repos:
@@ -328,4 +336,88 @@ def import_roster(
         if not dry_run:
             workspace = workspace or repos.workspaces.ensure(directory.platform, directory.external_id, clock.now())
             apply_roster(repos, workspace.id, changes, clock, progress)
+            if deactivate_missing_people:
+                in_file = {row.email for row in staff.rows}
+                notes += deactivate_missing(repos, workspace.id, in_file, clock.now(), leave) or ["deactivated 0"]
+        elif deactivate_missing_people and workspace is not None:
+            in_file = {row.email for row in staff.rows}
+            missing = [p.email for p in repos.roster.listed(workspace.id) if p.active and p.email not in in_file]
+            notes.append(f"would deactivate {len(missing)}" + "".join(f"\n  {email}" for email in missing))
     return RosterReport(source, directory.where, changes, directory.unmatched_on, dry_run, notes)
+
+
+# -- the roster's whole life: who is on it, who left --------------------------------------------------
+
+Leaver = Callable[[Repos, Person, datetime], list[dict[str, Any]]]
+"""What features do when someone leaves (cancel their visits still ahead, with notices); returns them listed."""
+
+
+def list_roster(db: Database, directory: Directory, school: str | None = None, role: str | None = None) -> str:
+    """`growthbot roster list`: one line a person, people who left marked, filtered by school or role."""
+    with unit_of_work(db) as repos:
+        workspace = repos.roster.find_workspace(directory.platform, directory.external_id)
+        people = repos.roster.listed(workspace.id, school, role) if workspace else []
+        lines = [_listed(p) for p in people]
+    wanted = " ".join(part for part in (f"at {school}" if school else "", f"with role {role}" if role else "") if part)
+    head = f"{len(lines)} {'person' if len(lines) == 1 else 'people'} on the roster of {directory.where}"
+    head += f" {wanted}" if wanted else ""
+    return "\n".join([head + ":", *lines]) + "\n" if lines else head + ".\n"
+
+
+def _listed(person: Person) -> str:
+    cells = [
+        person.email or "-",
+        person.display_name,
+        ";".join(person.roles or []) or "-",
+        person.school.name if person.school else "-",
+        person.evaluator.email if person.evaluator and person.evaluator.email else "-",
+    ]
+    return "\t".join(cells) + ("\tdeactivated" if person.deactivated_at is not None else "")
+
+
+def set_active(
+    db: Database, clock: Clock, directory: Directory, email: str, active: bool, leave: Leaver | None = None
+) -> str:
+    """Deactivate (records kept, reminders paused, visits ahead cancelled with notices) or reactivate one person."""
+    with unit_of_work(db) as repos:
+        workspace = repos.roster.find_workspace(directory.platform, directory.external_id)
+        person = repos.roster.by_email(workspace.id, email.strip()) if workspace else None
+        if workspace is None or person is None:
+            shown = email.strip()[:80]
+            raise ImportFailed([Problem(0, f"{shown} is not on the roster; growthbot roster list shows who is")])
+        if active:
+            if person.deactivated_at is None:
+                return f"{person.email} is already active.\n"
+            repos.roster.set_deactivated(person, None)
+            return f"Reactivated {person.display_name} ({person.email}): their reminders resume.\n"
+        if person.deactivated_at is not None:
+            return f"{person.email} is already deactivated (growthbot roster reactivate {person.email} undoes it).\n"
+        lines = _deactivate(repos, [person], workspace.id, clock.now(), leave)
+    return "\n".join(lines) + "\n"
+
+
+def _deactivate(
+    repos: Repos, people: Sequence[Person], workspace_id: int, now: datetime, leave: Leaver | None
+) -> list[str]:
+    leaving = {p.id for p in people}
+    admins = repos.roster.active_admins(workspace_id)
+    if any(p.has_role("admin") for p in people) and all(a.id in leaving for a in admins):
+        raise ImportFailed([Problem(0, "that would leave no active admin; add or reactivate another admin first")])
+    lines: list[str] = []
+    for person in people:
+        cancelled = leave(repos, person, now) if leave else []
+        repos.roster.set_deactivated(person, now)
+        lines.append(f"Deactivated {person.display_name} ({person.email}): records kept, reminders stopped.")
+        lines += [
+            f"  cancelled #{c['id']} {c['mode']} visit, {c['teacher']} with {c['observer']}, {c['when']} (notices sent)"
+            for c in cancelled
+        ]
+    return lines
+
+
+def deactivate_missing(
+    repos: Repos, workspace_id: int, in_file: set[str], now: datetime, leave: Leaver | None
+) -> list[str]:
+    """`roster import --deactivate-missing`: everyone active whose email the file does not list."""
+    gone = [p for p in repos.roster.listed(workspace_id) if p.active and p.email and p.email not in in_file]
+    return _deactivate(repos, gone, workspace_id, now, leave) if gone else []

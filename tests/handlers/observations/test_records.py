@@ -268,3 +268,20 @@ def test_exports_carry_names_emails_and_a_derived_status(org: Org) -> None:
     assert rows[0]["teacher"] == "Dana Kim" and rows[0]["observer_email"] == "lopez@demo.example"
     org.clock.set(datetime(2026, 12, 1, 15, 30, tzinfo=UTC))
     assert observation_rows(org.runtime.db, org.clock.now())[1]["status"] == "scheduled"
+
+
+def test_deactivating_someone_lists_and_cancels_their_visits_ahead_with_notices(org: Org) -> None:
+    from bot.org_commands import _leaver
+    from handlers.org.roster import console_directory, set_active
+
+    org.chat("lopez").say("/observe @kim Dec 1 10am")
+    org.ticker.tick()
+    org.inbox.take()
+    said = set_active(org.runtime.db, org.clock, console_directory("console", "local"), "kim@demo.example", False,
+                      _leaver(org.runtime.settings))  # fmt: skip
+    assert "Deactivated Dana Kim" in said and "cancelled #1 announced visit, Dana Kim with Maria Lopez" in said
+    org.ticker.tick()
+    assert [item.to for item in org.inbox.take()] == ["lopez"]  # the observer is told; the leaver is not
+    assert "Upcoming" not in org.chat("lopez").say("/observe list")
+    assert "Reactivated" in set_active(org.runtime.db, org.clock, console_directory("console", "local"),
+                                       "kim@demo.example", True)  # fmt: skip
