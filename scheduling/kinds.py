@@ -20,15 +20,25 @@ DEFAULT_GRACE = timedelta(hours=6)
 
 @dataclass(frozen=True)
 class Notice:
-    """One message for one person. `messages` are neutral message dicts (template, context, ...)."""
+    """One message for one person, or for a channel. `messages` are neutral message dicts (template, context, ...).
+
+    With `channel` (a team's channel as typed: `#grade4-plc`, a Slack id, a Teams channel's name) the message is
+    posted there once; `recipient_id` is then the person it is sent on behalf of (whose hours it keeps), and who
+    is told if the bot cannot post there. `fallback`: who gets it in their DM instead, so nothing is lost.
+    """
 
     recipient_id: int
     messages: list[dict[str, Any]]
     attachments: list[dict[str, str]] = field(default_factory=list)
     tag: str = ""
+    channel: str = ""
+    fallback: list[int] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
-        return {"messages": self.messages, "attachments": self.attachments}
+        payload: dict[str, Any] = {"messages": self.messages, "attachments": self.attachments}
+        if self.channel:
+            payload["channel"] = {"name": self.channel, "fallback": list(self.fallback)}
+        return payload
 
 
 Expand = Callable[[Repos, Schedule, datetime], list[Notice]]

@@ -81,7 +81,9 @@ class _Walk:
                 at = next_delivery_time(intended, window, calendar, away)
         if not self.start <= at < self.end:
             return
-        self.found.append(Upcoming(at=at, kind=kind, recipient_id=person.id, recipient=person.display_name,
+        channel = str((payload.get("channel") or {}).get("name") or "")
+        shown = f"{channel} (for {person.display_name})" if channel else person.display_name  # a channel post
+        self.found.append(Upcoming(at=at, kind=kind, recipient_id=person.id, recipient=shown,
                                    time_zone=window.zone.key, payload=payload, due_at=due_at, status=status,
                                    **ids))  # fmt: skip
 

@@ -91,6 +91,38 @@ class NotSent(Exception):
     maybe_sent = False
 
 
+class ChannelUnavailable(NotSent):
+    """A channel post the platform will not take (the bot is not in the channel, or the channel is unknown).
+
+    Retrying would fail the same way, so the row stops there and its message goes to the people in the payload's
+    `fallback` instead, each as a row of their own; the one it was sent for is told how to let the bot in.
+    """
+
+    def __init__(self, channel: str, reason: str) -> None:
+        super().__init__(f"can't post in {channel}: {reason}")
+        self.channel = channel
+        self.reason = reason
+
+
+def redirected(row: Claimed, error: ChannelUnavailable, now: datetime) -> list[dict[str, Any]]:
+    """The fallback rows of a channel post that could not go: one DM each, under keys derived from the row's."""
+    target = row.payload.get("channel") or {}
+    messages = list(row.payload.get("messages") or [])
+    files = row.payload.get("attachments") or []
+    context = {"channel": error.channel, "reason": error.reason, "platform": row.recipient.platform}
+    note = {"template": "outbox/channel_unavailable", "context": context}
+    people = [p for p in dict.fromkeys(target.get("fallback") or []) if isinstance(p, int) and p != row.recipient_id]
+    rows = [
+        Outbox.row(key=f"{row.key}:dm:{person_id}", kind=row.kind, recipient_id=person_id, due_at=now, now=now,
+                   payload={"messages": messages, "attachments": files})
+        for person_id in people
+    ]  # fmt: skip
+    lead = {"messages": [note, *messages], "attachments": files}  # the one it was for: how to let the bot in
+    rows.append(Outbox.row(key=f"{row.key}:dm:{row.recipient_id}", kind=row.kind, recipient_id=row.recipient_id,
+                           due_at=now, now=now, payload=lead))  # fmt: skip
+    return rows
+
+
 class Sender(Protocol):
     def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
         """Deliver one outbox row's messages to one person, or raise."""
@@ -127,6 +159,7 @@ class Claimed:
     key: str
     kind: str
     recipient: Recipient
+    recipient_id: int
     payload: dict[str, Any]
     attempts: int
     uncertain: bool
@@ -373,7 +406,7 @@ class Ticker:
                 else:
                     claimed.append(Claimed(
                         id=row.id, key=row.idempotency_key, kind=row.kind,
-                        recipient=self._recipient(person, workspace), payload=row.payload,
+                        recipient=self._recipient(person, workspace), recipient_id=person.id, payload=row.payload,
                         attempts=row.attempts + 1, uncertain=row.claimed_by is not None, since=row.deliver_after,
                         lease_until=until,
                     ))  # fmt: skip
@@ -610,6 +643,11 @@ class _Delivery:
         row, error = outcome.row, outcome.error
         assert error is not None
         maybe_sent = bool(getattr(error, "maybe_sent", True))
+        if isinstance(error, ChannelUnavailable):  # not again: each fallback person gets it in their DM instead
+            outbox.release(row.id, self.ticker.worker, now, f"{error}; sent to DMs instead", give_up=True)
+            if outbox.enqueue_many(redirected(row, error, now)):
+                outbox.announce_due()
+            return
         if isinstance(error, SendLater):
             outbox.release(row.id, self.ticker.worker, now + error.after, str(error), give_up=False,
                            count_attempt=False, maybe_sent=maybe_sent)  # fmt: skip
@@ -623,6 +661,10 @@ class _Delivery:
         assert error is not None
         if isinstance(error, SendLater):
             log.info("outbox %s postponed %s: %s", row.id, error.after, error)
+            return
+        if isinstance(error, ChannelUnavailable):
+            log.warning("outbox %s: %s; sending it to the members' DMs and telling person %s how to invite the bot",
+                        row.id, error, row.recipient_id)  # fmt: skip
             return
         give_up = row.attempts >= MAX_ATTEMPTS
         log.error("sending outbox %s failed (attempt %s%s)", row.id, row.attempts, ", giving up" if give_up else "",

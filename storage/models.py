@@ -354,6 +354,24 @@ class TeamsConversation(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class TeamsChannel(Base):
+    """A Teams team channel the bot has seen, by name, so a PLC's channel as typed (`#grade4-plc`) can be posted
+    to. Kept apart from `teams_conversations` (whose rows are people's chats and replies) so it has its own
+    migration branch."""
+
+    __tablename__ = "teams_channels"
+    __table_args__ = (UniqueConstraint("tenant_id", "conversation_id", name="uq_teams_channels_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    tenant_id: Mapped[str] = mapped_column(String(64))
+    conversation_id: Mapped[str] = mapped_column(String(255), doc="The channel itself, without a ;messageid=.")
+    channel_name: Mapped[str] = mapped_column(String(255), doc="As Teams names it; General when unnamed.")
+    team_name: Mapped[str | None] = mapped_column(String(255))
+    service_url: Mapped[str] = mapped_column(String(255))
+    bot_id: Mapped[str] = mapped_column(String(100))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Survey(Base):
     """One sending of an instrument to a set of people, in one privacy mode (named, confidential, anonymous)."""
 

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from storage.database import Database
-from storage.models import TeamsConversation
+from storage.models import TeamsChannel, TeamsConversation
 
 
 @dataclass(frozen=True)
@@ -19,10 +19,19 @@ class Reference:
     bot_id: str
     kind: str
     user_id: str | None
+    channel_name: str | None = None  # a team channel's name (from channelData; General when Teams gives none)
+    team_name: str | None = None
+
+
+def base_conversation(conversation_id: str) -> str:
+    """A channel conversation without the `;messageid=` of the thread a message was in: where a new post goes."""
+    return conversation_id.split(";messageid=", 1)[0]
 
 
 def remember(db: Database, ref: Reference, now: datetime) -> None:
     """Insert or refresh a reference (service URLs move between regions, so the latest one wins)."""
+    if ref.kind == "channel" and ref.channel_name:
+        _remember_channel(db, ref, now)
     with db.sessions.begin() as session:
         found = session.scalar(
             select(TeamsConversation).where(
@@ -48,6 +57,53 @@ def remember(db: Database, ref: Reference, now: datetime) -> None:
                 ref.user_id,
                 now,
             )
+
+
+def _remember_channel(db: Database, ref: Reference, now: datetime) -> None:
+    conversation_id = base_conversation(ref.conversation_id)
+    with db.sessions.begin() as session:
+        found = session.scalar(
+            select(TeamsChannel).where(
+                TeamsChannel.tenant_id == ref.tenant_id, TeamsChannel.conversation_id == conversation_id
+            )
+        )
+        values = {"channel_name": ref.channel_name or "General", "team_name": ref.team_name,
+                  "service_url": ref.service_url, "bot_id": ref.bot_id}  # fmt: skip
+        if found is None:
+            session.add(
+                TeamsChannel(tenant_id=ref.tenant_id, conversation_id=conversation_id, updated_at=now, **values)
+            )
+        elif any(getattr(found, k) != v for k, v in values.items() if v):
+            for key, value in values.items():
+                if value:
+                    setattr(found, key, value)
+            found.updated_at = now
+
+
+def _plain_name(name: str) -> str:
+    return " ".join(name.strip().lstrip("#").replace("-", " ").replace("_", " ").lower().split())
+
+
+def channel_named(db: Database, tenant_id: str, name: str) -> Reference | None:
+    """The team channel a person named (`#grade4-plc`, "Grade 4 PLC", or its conversation id), if the bot has
+    seen it: by the channel's name, else by the team's (its General channel), the most recent first."""
+    wanted = _plain_name(name)
+    if not wanted:
+        return None
+    with db.sessions.begin() as session:
+        rows = session.scalars(
+            select(TeamsChannel).where(TeamsChannel.tenant_id == tenant_id).order_by(TeamsChannel.updated_at.desc())
+        ).all()
+        for match in (
+            lambda r: r.conversation_id == name.strip(),
+            lambda r: _plain_name(r.channel_name) == wanted,
+            lambda r: _plain_name(r.team_name or "") == wanted and r.channel_name == "General",
+        ):
+            found = next((r for r in rows if match(r)), None)
+            if found is not None:
+                return Reference(found.tenant_id, found.conversation_id, found.service_url, found.bot_id, "channel",
+                                 None, found.channel_name, found.team_name)  # fmt: skip
+    return None
 
 
 def _reference(row: TeamsConversation) -> Reference:

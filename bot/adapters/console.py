@@ -56,8 +56,10 @@ class ConsoleSender:
             path.write_text(attachment["content"], encoding="utf-8")
             lines.append(f"(Calendar invite saved to {path})")
         who = "you" if recipient.user_id == self.user else (recipient.name or recipient.user_id)
+        channel = str((payload.get("channel") or {}).get("name") or "")
+        heading = f"posted in {channel}" if channel else f"message for {who}"  # one screen shows every channel too
         with self.lock:
-            self.out.write(f"--- message for {who} ---\n" + "\n\n".join(lines) + "\n\n")
+            self.out.write(f"--- {heading} ---\n" + "\n\n".join(lines) + "\n\n")
             self.out.flush()
 
 

@@ -24,7 +24,7 @@ from slack_sdk.web import SlackResponse
 from bot.render.slack import render_slack
 from handlers.messages import Outbound
 from scheduling.pacing import Pacer
-from scheduling.tick import Delivered, NotSent, Outgoing, Recipient, SendLater
+from scheduling.tick import ChannelUnavailable, Delivered, NotSent, Outgoing, Recipient, SendLater
 
 log = logging.getLogger(__name__)
 
@@ -37,6 +37,16 @@ MAX_RATE_LIMITED = 5  # 429s in a row for one call before its row goes back to t
 MAX_UNANSWERED = 4  # 5xx or dropped connections in a row for one call before its row goes back
 POST, READ = "post", "read"  # Slack limits posting and Tier 3 reads (history, open) separately
 _AMBIGUOUS = (OSError, http.client.HTTPException, SlackRequestError)  # the request may have reached Slack
+CHANNEL_REFUSALS = ("not_in_channel", "channel_not_found", "is_archived")  # a channel post retrying won't fix
+_CHANNEL_REF = re.compile(r"<#([CG][A-Z0-9]+)(?:\|[^>]*)?>")
+
+
+def channel_target(name: str) -> str:
+    """What chat.postMessage takes for a channel as a person typed it: `<#C123|x>` and `C123` as the id, a name
+    (`#grade4-plc`) as it is (Slack looks names up)."""
+    name = name.strip()
+    found = _CHANNEL_REF.fullmatch(name)
+    return found.group(1) if found else name
 
 
 def web_client(token: str, base_url: str, rate_limit_retries: int = 5) -> WebClient:
@@ -115,6 +125,8 @@ class SlackSender:
         attempt = _Attempt(item.uncertain)
         try:
             return self._deliver(item.recipient, item.payload, item.key, item.since.timestamp(), attempt)
+        except ChannelUnavailable:
+            raise  # Slack said why it will not post there: nothing went out
         except (SendLater, NotSent) as error:
             if attempt.maybe_sent:
                 if isinstance(error, NotSent):
@@ -139,10 +151,60 @@ class SlackSender:
         parts = [render_slack(Outbound.model_validate(m)) for m in payload.get("messages", [])]
         text = "\n\n".join(part["text"] for part in parts)
         attachments = payload.get("attachments") or []
+        blocks = [block for part in parts for block in part["blocks"]]
+        channel = str((payload.get("channel") or {}).get("name") or "")
+        if channel:
+            return self._post_in_channel(recipient, channel, text, blocks, key, since, attempt)
         if attachments:
             return self._share_files(recipient, text, attachments, since, attempt)
-        blocks = [block for part in parts for block in part["blocks"]]
         return self._post(recipient, text, blocks, key, since, attempt)
+
+    def _post_in_channel(
+        self, recipient: Recipient, name: str, text: str, blocks: list[dict[str, Any]], key: str, since: float,
+        attempt: _Attempt,
+    ) -> Delivered:  # fmt: skip
+        """A team's channel (a PLC check-in): posted straight to it, never through a DM.
+
+        Slack's "not in channel" or "no such channel" is a ChannelUnavailable: the tick then sends it to each member
+        and tells the person it was for how to invite the bot. Before a repeat, the channel's history is read when
+        the bot may (`channels:history`); without that scope the post is made again.
+        """
+        target = channel_target(name)
+
+        def posted(message: dict[str, Any]) -> bool:
+            metadata = message.get("metadata") or {}
+            return metadata.get("event_type") == EVENT_TYPE and (metadata.get("event_payload") or {}).get("key") == key
+
+        def look() -> bool:
+            with self._lock:
+                known = target if target[:1] in ("C", "G") else self._channels.get((recipient.workspace, target))
+            if known is None:
+                return False
+            try:
+                return self._found(recipient, known, since, posted)
+            except NotSent:
+                log.info("can't read the history of channel %s to look for an earlier post; posting", known)
+                return False
+
+        if attempt.maybe_sent and key and look():
+            return "found"
+        attempt.maybe_sent = False
+        metadata = {"event_type": EVENT_TYPE, "event_payload": {"key": key}} if key else None
+
+        def call() -> SlackResponse:
+            return self.client.chat_postMessage(channel=target, text=text, blocks=blocks, metadata=metadata)
+
+        try:
+            response = self._call(recipient.workspace, POST, attempt, call, look=look if key else None)
+        except NotSent as refused:
+            reason = next((r for r in CHANNEL_REFUSALS if r in str(refused)), None)
+            if reason is None:
+                raise
+            raise ChannelUnavailable(name, reason) from refused
+        if isinstance(response, SlackResponse) and response.get("channel"):
+            with self._lock:
+                self._channels[(recipient.workspace, target)] = str(response["channel"])
+        return "sent"
 
     def _post(
         self, recipient: Recipient, text: str, blocks: list[dict[str, Any]], key: str, since: float, attempt: _Attempt

@@ -22,6 +22,7 @@ from bot.adapters.teams_connector import (
     BotTokenProvider,
     ConnectorClient,
     ConnectorError,
+    ConnectorRejected,
     ConnectorUnavailable,
     RetryPolicy,
     TokenUnavailable,
@@ -31,7 +32,7 @@ from bot.http_server import MAX_BODY_BYTES, WSGIApp
 from bot.render.teams import activity, error_texts, form_activity, read_submit, text_of
 from handlers.messages import Inbound, Outbound, Reply
 from handlers.router import Bot, Delivery
-from scheduling.tick import Recipient, SendLater
+from scheduling.tick import ChannelUnavailable, Recipient, SendLater
 from storage import inbox, teams
 from storage.teams import Reference
 
@@ -65,6 +66,11 @@ def reference_of(item: dict[str, Any]) -> Reference | None:
         return None
     kind = conversation.get("conversationType") or "personal"
     sender = item.get("from") or {}
+    data = item.get("channelData") or {}
+    channel_name = team_name = None
+    if kind == "channel":  # Teams leaves the General channel unnamed
+        channel_name = str((data.get("channel") or {}).get("name") or "General")[:255]
+        team_name = str((data.get("team") or {}).get("name") or "")[:255] or None
     return Reference(
         tenant_id=str(tenant),
         conversation_id=str(conversation["id"]),
@@ -72,6 +78,8 @@ def reference_of(item: dict[str, Any]) -> Reference | None:
         bot_id=str((item.get("recipient") or {}).get("id") or ""),
         kind=str(kind),
         user_id=str(sender.get("aadObjectId") or sender.get("id") or "") or None if kind == "personal" else None,
+        channel_name=channel_name,
+        team_name=team_name,
     )
 
 
@@ -234,13 +242,28 @@ class TeamsSender:
     def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
         if recipient.user_id.startswith("pending:"):
             raise SendLater(timedelta(hours=1), f"{recipient.user_id} is not matched to a Teams account yet")
+        channel = str((payload.get("channel") or {}).get("name") or "")
         try:
-            ref = self._chat_with(recipient)
+            ref = self._channel(recipient, channel) if channel else self._chat_with(recipient)
             self.connector.send(ref.service_url, ref.conversation_id, self._activity(payload))
+        except ConnectorRejected as error:
+            if not channel:
+                raise
+            log.warning("Teams refused a post in channel %s (%s); falling back to members' DMs", channel, error.status)
+            raise ChannelUnavailable(channel, "refused") from error
         except ConnectorUnavailable as error:
             raise SendLater(error.after, f"Teams is not taking messages now ({error.status})") from error
         except TokenUnavailable as error:
             raise SendLater(error.retry_after, "no Teams token yet") from error
+
+    def _channel(self, recipient: Recipient, name: str) -> Reference:
+        """A team channel's stored reference; unknown (the bot never saw it) falls back to the members' DMs."""
+        ref = teams.channel_named(self.db, recipient.workspace, name)
+        if ref is None:
+            log.warning("no Teams conversation reference for channel %s in tenant %s; falling back to members' DMs",
+                        name[:80], recipient.workspace)  # fmt: skip
+            raise ChannelUnavailable(name, "unknown_channel")
+        return ref
 
     def _chat_with(self, recipient: Recipient) -> Reference:
         ref = teams.personal(self.db, recipient.workspace, recipient.user_id)

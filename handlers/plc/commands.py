@@ -53,9 +53,14 @@ class PlcCommands:
 
     def log(self, invocation: Invocation, team_text: str) -> Reply:
         teams = self._teams(invocation)
-        if not teams:
+        if not teams and not team_text:
             return Reply(messages=[Outbound(template="plc/errors/no_team")])
-        picked = [t for t in teams if team_text and team_text.lower() in t.name.lower()] or teams
+        picked = [t for t in teams if team_text and team_text.lower() in t.name.lower()]
+        if team_text and not picked:  # a check-in's button clicked by someone not on that team, or a typo
+            names = [t.name for t in teams]
+            return Reply(messages=[Outbound(template="plc/errors/not_on_team", context={"team": team_text[:200],
+                                                                                       "teams": names})])  # fmt: skip
+        picked = [t for t in picked if t.name.lower() == team_text.lower()] or picked or teams
         team = picked[0]
         defaults: dict[str, Any] = {"team": team.name} if len(picked) == 1 else {}
         repos = invocation.repos

@@ -2,8 +2,10 @@
 reviews and their next steps, and the assessment calendar's reminders. Every nudge is a schedule about
 `plc:<team id>`, so it obeys the calendar, quiet hours and away like every other message.
 
-Check-ins skip a day with no school (the next meeting is on the cadence anyway). Until channel posts are
-supported by the senders, a check-in goes to each member's DM; the team's channel is kept for then.
+Check-ins skip a day with no school (the next meeting is on the cadence anyway). A team with a channel gets its
+check-in posted there once, with a "Log data review" button that opens the form for whoever clicks; if the bot
+cannot post there, the outbox sends it to every member's DM and tells the lead how to invite the bot. A team
+without a channel gets it in each member's DM, with the same button.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from handlers.messages import CommandButton
 from handlers.plc.cadence import Cadence
 from scheduling.calendar import SchoolCalendar
 from scheduling.kinds import Kind, Notice
@@ -43,6 +46,11 @@ def members_of(repos: Repos, team: PlcTeam) -> list[Person]:
     ids = list(dict.fromkeys([*(team.member_ids or []), *([team.lead_id] if team.lead_id else [])]))
     people = [repos.people.get(i) for i in ids]
     return [p for p in people if p is not None]
+
+
+def log_button(team: PlcTeam) -> dict[str, Any]:
+    """The check-in's "Log data review": `/plc log <team>` for whoever clicks (a modal, a card, or the command)."""
+    return CommandButton(label="Log data review", command="plc", args=f"log {team.name}").model_dump()
 
 
 def names(people: list[Person]) -> list[str]:
@@ -180,10 +188,12 @@ class PlcService:
         context = self.team_context(repos, team) | {
             "day": day_label(local.date()), "time": local.strftime("%-I:%M %p"), "assessments": under_review,
         }  # fmt: skip
-        return [
-            Notice(p.id, [{"template": "plc/checkin", "context": context}], tag=f"checkin{checkin.id}")
-            for p in members_of(repos, team)
-        ]
+        message = {"template": "plc/checkin", "context": context, "buttons": [log_button(team)]}
+        members = members_of(repos, team)
+        if team.channel and team.lead_id is not None:
+            return [Notice(team.lead_id, [message], tag=f"checkin{checkin.id}:channel", channel=team.channel,
+                           fallback=[p.id for p in members])]  # fmt: skip
+        return [Notice(p.id, [message], tag=f"checkin{checkin.id}") for p in members]
 
     def _checkin(self, repos: Repos, schedule: Schedule) -> tuple[PlcCheckin, PlcTeam] | None:
         checkin = repos.plc.checkin_by_id(int(schedule.payload.get("checkin_id", 0)))

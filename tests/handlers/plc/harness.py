@@ -56,7 +56,8 @@ class Inbox:
 
     def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
         text = "\n\n".join(render_plain(Outbound.model_validate(m)) for m in payload["messages"])
-        self.items.append(Delivered(recipient.user_id, text, self.clock.now()))
+        channel = (payload.get("channel") or {}).get("name")  # a post in a team's channel, seen by the team
+        self.items.append(Delivered(channel or recipient.user_id, text, self.clock.now()))
 
     def of(self, user: str) -> list[Delivered]:
         return [item for item in self.items if item.to == user]
@@ -97,7 +98,8 @@ class District:
         items = upcoming(self.runtime.db, self.runtime.kinds, QuietHours(settings.quiet_start, settings.quiet_end),
                          settings.default_timezone, start, end)  # fmt: skip
         handles = self.handles()
-        return [(handles[i.recipient_id], i.at.astimezone(NY).strftime("%a %b %-d %H:%M"), i.kind)
+        return [((i.payload.get("channel") or {}).get("name") or handles[i.recipient_id],
+                 i.at.astimezone(NY).strftime("%a %b %-d %H:%M"), i.kind)
                 for i in items if i.status == "sends"]  # fmt: skip
 
     def handles(self) -> dict[int, str]:

@@ -59,10 +59,10 @@ def test_schedule_upcoming_lists_check_ins_in_text_and_json(db: Database, tmp_pa
     env = CliEnv(town.runtime.db, town.clock.now(), "America/New_York", out, io.StringIO())
     assert verb.run(parser.parse_args(["upcoming", "--days", "3"]), env) == 0
     text = out.getvalue()
-    assert "Wed 2026-12-02 15:15 America/New_York  plc.checkin  to Ana Rivera" in text
+    assert "Wed 2026-12-02 15:15 America/New_York  plc.checkin  to #g4 (for Ana Rivera)" in text  # the channel
     assert "    PLC check-in for Grade 4 PLC, Wed Dec 2 at 3:15 PM." in text
     assert "Wed 2026-12-02 16:30 America/New_York  plc.review_reminder  to Ana Rivera" in text
-    assert text.strip().endswith("3 messages.")
+    assert text.strip().endswith("2 messages.")
     out.seek(0)
     out.truncate()
     assert (
@@ -70,7 +70,7 @@ def test_schedule_upcoming_lists_check_ins_in_text_and_json(db: Database, tmp_pa
     )
     items = json.loads(out.getvalue())
     assert [(i["local"], i["kind"], i["recipient"]) for i in items] == [
-        ("2026-12-09 15:15", "plc.checkin", "Ana Rivera"), ("2026-12-09 15:15", "plc.checkin", "Linh Nguyen"),
+        ("2026-12-09 15:15", "plc.checkin", "#g4 (for Ana Rivera)"),
         ("2026-12-09 16:30", "plc.review_reminder", "Ana Rivera"),
     ]  # fmt: skip
     with town.repos() as repos:  # previewing changed nothing

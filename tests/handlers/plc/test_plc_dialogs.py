@@ -54,7 +54,10 @@ def test_a_teacher_cannot_set_up_a_team(town: District) -> None:
 def test_check_in_reminder_missed_and_history(town: District) -> None:
     new_team(town)
     town.walk_to(datetime(2026, 12, 4, 23, 0, tzinfo=UTC))
-    got = [(i.to, i.local.strftime("%a %b %-d %H:%M"), i.first_line) for i in town.inbox.take()]
+    items = town.inbox.take()
+    got = [(i.to, i.local.strftime("%a %b %-d %H:%M"), i.first_line) for i in items]
+    [posted] = [i for i in items if i.to == "#grade4-plc"]
+    assert posted.text.endswith("Log data review: type /plc log Grade 4 literacy PLC")  # the button, to type
     window = (
         "Coming up for Grade 4 literacy PLC: Unit 3 fractions check is given Mon Dec 7 to Tue Dec 8. The team "
         "reviews it at the meeting on Wed Dec 9."
@@ -64,9 +67,7 @@ def test_check_in_reminder_missed_and_history(town: District) -> None:
         ("rivera", "Wed Dec 2 08:00", window),
         ("nguyen", "Wed Dec 2 08:00", window),
         ("kim", "Wed Dec 2 08:00", window),  # three school days before the window opens
-        ("rivera", "Wed Dec 2 15:15", checkin),
-        ("nguyen", "Wed Dec 2 15:15", checkin),
-        ("kim", "Wed Dec 2 15:15", checkin),
+        ("#grade4-plc", "Wed Dec 2 15:15", checkin),  # posted once in the team's channel
         (
             "rivera",
             "Wed Dec 2 16:30",
@@ -154,8 +155,8 @@ def test_schedule_upcoming_agrees_with_what_the_tick_then_sends(town: District) 
     start, end = town.clock.now(), datetime(2027, 1, 31, 5, 0, tzinfo=UTC)
     planned = town.preview(start, end)
     town.walk_to(end)
-    handles = {"rivera", "nguyen", "kim"}
+    handles = {"rivera", "nguyen", "kim", "#grade4-plc"}
     sent = [(i.to, i.local.strftime("%a %b %-d %H:%M")) for i in town.inbox.take() if i.to in handles]
     assert [(who, when) for who, when, _kind in planned] == sent
-    assert len(sent) == 3 * 3 + 3 + 3  # check-ins Dec 7, Dec 21, Jan 4 (not Jan 18: MLK), 3 reminders, the window
+    assert len(sent) == 3 + 3 + 3  # check-ins Dec 7, Dec 21, Jan 4 (not Jan 18: MLK), 3 reminders, the window
     assert all(NY.key for _ in sent)
