@@ -11,7 +11,7 @@ from bot import org_commands
 from bot.app import build, configure_logging
 from bot.settings import Settings
 from handlers.export import as_csv, as_json
-from handlers.features import CliEnv, Feature
+from handlers.features import CliEnv, ExportRefused, Feature
 from handlers.router import Bot
 
 
@@ -38,10 +38,15 @@ def _parser(features: list[Feature] | None = None) -> argparse.ArgumentParser:
     db_commands.add_parser("upgrade", help="create or migrate the schema to the latest version")
 
     export = commands.add_parser("export", help="write records as JSON or CSV")
-    exports = [e.name for f in features for e in f.exports]
-    export.add_argument("what", choices=exports, help="what to export")
-    export.add_argument("--format", choices=["json", "csv"], default="json")
-    export.add_argument("--out", type=Path, default=None, help="file to write (default: standard output)")
+    exports = [e for f in features for e in f.exports]
+    tables = export.add_subparsers(dest="what", required=True, metavar="{" + ",".join(e.name for e in exports) + "}",
+                                   help="what to export")  # fmt: skip
+    for table in exports:  # each export may add its own arguments, such as `responses --survey N`
+        one = tables.add_parser(table.name, help=f"every {table.noun}, one record each")
+        one.add_argument("--format", choices=["json", "csv"], default="json")
+        one.add_argument("--out", type=Path, default=None, help="file to write (default: standard output)")
+        if table.configure is not None:
+            table.configure(one)
 
     manifest = commands.add_parser("slack-manifest", help="print the Slack app manifest for your server's URL")
     manifest.add_argument("--url", required=True, help="public base URL, e.g. https://growthbot.example.org")
@@ -101,7 +106,14 @@ def main(argv: list[str] | None = None) -> int:
         return verbs[args.command].run(args, env)
     if args.command == "export":
         export = runtime.bot.exports[args.what]
-        rows = export.rows(runtime.db)
+        try:
+            selection = export.run(runtime.db, args)
+        except ExportRefused as refused:
+            print(f"growthbot export {args.what}: {refused}", file=sys.stderr)
+            return 1
+        for note in selection.notes:
+            print(note, file=sys.stderr)
+        rows = selection.rows
         text = as_json(rows) if args.format == "json" else as_csv(rows, export.columns)
         noun = export.noun
         if args.out:

@@ -81,14 +81,35 @@ class Command:
     mentions: bool = False
 
 
+class ExportRefused(Exception):
+    """A selection that cannot be exported (say, an unknown survey): the CLI prints it and exits 1."""
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What one export run writes, and notes for the person running it (standard error, never the file)."""
+
+    rows: list[dict[str, Any]]
+    notes: tuple[str, ...] = ()
+
+
 @dataclass(frozen=True)
 class Export:
-    """A table `growthbot export <name>` writes as JSON or CSV."""
+    """A table `growthbot export <name>` writes as JSON or CSV.
+
+    `configure` adds the export's own arguments (`--survey N`); `select` then reads them, so one export can be
+    narrowed without a CLI verb of its own. Without `select`, `rows` gives every record.
+    """
 
     name: str
     noun: str
     columns: tuple[str, ...]
     rows: Callable[[Database], list[dict[str, Any]]]
+    configure: Callable[[argparse.ArgumentParser], None] | None = None
+    select: Callable[[Database, argparse.Namespace], Selection] | None = None
+
+    def run(self, db: Database, args: argparse.Namespace) -> Selection:
+        return self.select(db, args) if self.select is not None else Selection(self.rows(db))
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,5 @@
 """Surveys: `/survey` (send, pulse, answer, results), one form per instrument, fan-out and nudge kinds,
-the responses export, and `growthbot instruments list|check` and `growthbot responses --survey N`."""
+the responses export (`growthbot export responses [--survey N]`), and `growthbot instruments list|check`."""
 
 from __future__ import annotations
 
@@ -9,8 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from handlers.engine import CheckContext, Problem
-from handlers.export import as_csv, as_json
-from handlers.features import CliEnv, CliVerb, Command, Export, Feature, Setup
+from handlers.features import CliEnv, CliVerb, Command, Export, ExportRefused, Feature, Selection, Setup
 from handlers.forms import FormSpec
 from handlers.surveys.commands import SurveyCommands
 from handlers.surveys.flow import SurveyFlow
@@ -59,6 +58,23 @@ def feature(setup: Setup) -> Feature:
         with unit_of_work(db) as repos:
             return [row for survey in repos.surveys.all_in() for row in service.export_rows(repos, survey)]
 
+    def configure_responses(parser: argparse.ArgumentParser) -> None:
+        parser.add_argument("--survey", type=int, default=None, help="only this survey (default: every survey)")
+
+    def select_responses(db: Database, args: argparse.Namespace) -> Selection:
+        """Every survey, or the one `--survey` names; a note for each one whose answers are withheld."""
+        with unit_of_work(db) as repos:
+            if args.survey is None:
+                surveys = repos.surveys.all_in()
+            else:
+                one = repos.surveys.get(args.survey)
+                if one is None:
+                    raise ExportRefused(f"there is no survey {args.survey}.")
+                surveys = [one]
+            rows = [row for survey in surveys for row in service.export_rows(repos, survey)]
+            notes = [note for survey in surveys if (note := service.withheld_note(repos, survey))]
+        return Selection(rows, tuple(notes))
+
     def configure_instruments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument("action", choices=["list", "check"], help="list the instruments, or check files")
         parser.add_argument("files", nargs="*", type=Path, help="instrument files to check (default: all)")
@@ -86,30 +102,6 @@ def feature(setup: Setup) -> Feature:
             env.out.write("All instruments are valid.\n")
         return 1 if problems else 0
 
-    def configure_responses(parser: argparse.ArgumentParser) -> None:
-        parser.add_argument("--survey", type=int, required=True, help="the survey's number")
-        parser.add_argument("--format", choices=["json", "csv"], default="csv")
-        parser.add_argument("--out", type=Path, default=None, help="file to write (default: standard output)")
-
-    def run_responses(args: argparse.Namespace, env: CliEnv) -> int:
-        with unit_of_work(env.db) as repos:
-            survey = repos.surveys.get(args.survey)
-            if survey is None:
-                env.err.write(f"There is no survey {args.survey}.\n")
-                return 1
-            rows = service.export_rows(repos, survey)
-            count, minimum = repos.surveys.answer_count(survey), service.min_group
-        if not rows and count < minimum:
-            env.err.write(
-                f"Survey {args.survey} has {count} responses; exports start at {minimum}, so none are written.\n"
-            )
-        text = as_json(rows) if args.format == "json" else as_csv(rows, RESPONSE_COLUMNS)
-        if args.out is None:
-            env.out.write(text)
-        else:
-            args.out.write_text(text, encoding="utf-8")
-        return 0
-
     def demo(repos: Repos, workspace_id: int, now: datetime) -> str:
         return _demo(repos, service, workspace_id, now)
 
@@ -127,19 +119,22 @@ def feature(setup: Setup) -> Feature:
         forms=(*specs.values(), *modal_specs),
         flows=tuple(SurveyFlow(spec, instruments[key]) for key, spec in specs.items()),
         kinds=service.kinds(),
-        exports=(Export("responses", "response", RESPONSE_COLUMNS, export_all),),
+        exports=(
+            Export(
+                "responses",
+                "response",
+                RESPONSE_COLUMNS,
+                export_all,
+                configure=configure_responses,
+                select=select_responses,
+            ),
+        ),
         cli=(
             CliVerb(
                 "instruments",
                 "list survey instruments, or check instrument files",
                 configure_instruments,
                 run_instruments,
-            ),
-            CliVerb(
-                "responses",
-                "export one survey's responses (follows its mode and the minimum group)",
-                configure_responses,
-                run_responses,
             ),
         ),
         demo=demo,

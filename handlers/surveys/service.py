@@ -306,21 +306,42 @@ class SurveyService:
         return result
 
     def export_rows(self, repos: Repos, survey: Survey) -> list[dict[str, Any]]:
-        """One row per answer to one question; nothing for a survey below the minimum, no names unless named."""
+        """One row per answer to one question, under the rules the results follow.
+
+        Nothing for a survey, or a question, with fewer answers than the minimum. Named mode: each response
+        numbered, with the person's name. Otherwise no name and no response number, and each question's answers
+        in a fresh random order, so the file cannot be cut into breakdowns (one person's answers across
+        questions) smaller than the minimum, just as `/survey results` never shows one.
+        """
         responses = self.answers_of(repos, survey)
         instrument = self.instruments.get(survey.instrument)
         if len(responses) < self.min_group or instrument is None:
             return []
+        named = survey.mode == "named"
         rows = []
-        for number, (who, answers) in enumerate(responses, start=1):
-            for question in instrument.questions:
-                value = answers.get(question.id)
-                if value in (None, "", []):
-                    continue
+        for question in instrument.questions:
+            given = [(number, who, answers.get(question.id)) for number, (who, answers) in
+                     enumerate(responses, start=1)]  # fmt: skip
+            given = [item for item in given if item[2] not in (None, "", [])]
+            if len(given) < self.min_group:
+                continue
+            if not named:
+                _SHUFFLE.shuffle(given)
+            for number, who, value in given:
                 rows.append({"survey": survey.id, "instrument": survey.instrument, "mode": survey.mode,
-                             "response": number, "respondent": who, "question": question.id,
+                             "response": number if named else "", "respondent": who, "question": question.id,
                              "answer": "; ".join(value) if isinstance(value, list) else value})  # fmt: skip
         return rows
+
+    def withheld_note(self, repos: Repos, survey: Survey) -> str | None:
+        """Why an export of this survey writes nothing, if it does not: too few responses."""
+        count = repos.surveys.answer_count(survey)
+        if count >= self.min_group and survey.instrument in self.instruments:
+            return None
+        if survey.instrument not in self.instruments:
+            return f"Survey {survey.id}'s instrument ({survey.instrument}) is not installed; none of it is written."
+        return (f"Survey {survey.id} has {count} response{'' if count == 1 else 's'}; exports start at "
+                f"{self.min_group}, so none are written.")  # fmt: skip
 
 
 def shown_answers(instrument: Instrument, values: dict[str, Any]) -> dict[str, Any]:

@@ -17,10 +17,17 @@ PEOPLE = ("kim", "reyes", "patel", "cole", "okafor", "ames")
 TO_ALL = " ".join("@" + p for p in PEOPLE)
 
 
-def answer_exit_slip(org: Org, user: str, useful: str = "3", try_: str = "Turn and talk", why: str = "") -> str:  # noqa: F811
-    """Answer survey 1 (the exit slip) in the terminal; returns what the bot says after the submit."""
+def answer_exit_slip(
+    org: Org,  # noqa: F811
+    user: str,
+    useful: str = "3",
+    try_: str = "Turn and talk",
+    why: str = "",
+    survey: int = 1,
+) -> str:
+    """Answer an exit slip (survey 1 unless told) in the terminal; returns what the bot says after the submit."""
     chat = org.chat(user)
-    first = chat.say("/survey answer 1")
+    first = chat.say(f"/survey answer {survey}")
     assert "(1 of 4) This session was a good use of my time." in first
     asked = chat.say(useful)
     if why:
@@ -165,33 +172,46 @@ def test_a_survey_to_a_school_goes_to_its_people_and_says_when_the_group_is_smal
     assert sorted(item.to for item in org.inbox.take()) == ["cole", "kim"]
 
 
-def test_the_export_follows_the_mode_and_the_minimum(org: Org, db) -> None:  # noqa: F811
-    import argparse
-    import io
-    import json
-
-    from handlers.features import CliEnv, Setup
-    from handlers.surveys.feature import feature
+def export(org: Org, *argv: str) -> tuple[list[dict], tuple[str, ...]]:  # noqa: F811
+    """`growthbot export responses ARGV --format json`, parsed by the real command line: rows and notes."""
+    from bot.cli import _parser
+    from handlers.router import Bot
     from tests.conftest import test_settings
 
-    verb = next(v for v in feature(Setup(port=None, settings=test_settings())).cli if v.name == "responses")  # type: ignore[arg-type]
+    features = Bot.catalogue(test_settings())
+    args = _parser(features).parse_args(["export", "responses", *argv, "--format", "json"])
+    table = next(e for f in features for e in f.exports if e.name == args.what)
+    selection = table.run(org.runtime.db, args)
+    return selection.rows, selection.notes
 
-    def export() -> tuple[list[dict], str]:
-        parser = argparse.ArgumentParser()
-        verb.configure(parser)
-        out, err = io.StringIO(), io.StringIO()
-        verb.run(parser.parse_args(["--survey", "1", "--format", "json"]), CliEnv(db, org.clock.now(), "UTC", out, err))
-        return json.loads(out.getvalue()), err.getvalue()
+
+def test_the_export_follows_the_mode_and_the_minimum(org: Org) -> None:  # noqa: F811
+    import pytest
+
+    from handlers.features import ExportRefused
 
     org.chat("lopez").say(f"/survey send exit_slip to {TO_ALL} confidential")
     for user in PEOPLE[:4]:
         answer_exit_slip(org, user, try_=f"plan of {user}")
-    rows, err = export()
-    assert rows == [] and "has 4 responses; exports start at 5" in err
-    answer_exit_slip(org, PEOPLE[4], try_=f"plan of {PEOPLE[4]}")
-    rows, _err = export()
+    rows, notes = export(org, "--survey", "1")
+    assert rows == [] and notes == ("Survey 1 has 4 responses; exports start at 5, so none are written.",)
+    answer_exit_slip(org, PEOPLE[4], try_=f"plan of {PEOPLE[4]}", useful="1", why="more examples")
+    rows, notes = export(org, "--survey", "1")
+    assert notes == ()
     assert len(rows) == 10 and {r["respondent"] for r in rows} == {""} and {r["mode"] for r in rows} == {"confidential"}
+    assert {r["response"] for r in rows} == {""}  # answers are not tied to each other across questions
     assert sorted(r["answer"] for r in rows if r["question"] == "try") == sorted(f"plan of {u}" for u in PEOPLE[:5])
+    assert "more examples" not in str(rows)  # a question only one person answered stays withheld, as in results
+    with pytest.raises(ExportRefused, match="there is no survey 9"):
+        export(org, "--survey", "9")
+
+    org.chat("lopez").say(f"/survey send exit_slip to {TO_ALL} named")
+    for user in PEOPLE[:5]:
+        answer_exit_slip(org, user, try_=f"named plan of {user}", survey=2)
+    every, notes = export(org)  # every survey
+    named = [r for r in every if r["survey"] == 2]
+    assert {r["respondent"] for r in named} >= {"Dana Kim"} and all(isinstance(r["response"], int) for r in named)
+    assert len([r for r in every if r["survey"] == 1]) == 10
 
 
 def test_a_recurring_pulse_goes_out_on_its_day_as_a_survey_of_its_own(org: Org) -> None:  # noqa: F811
