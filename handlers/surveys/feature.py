@@ -111,7 +111,8 @@ def feature(setup: Setup) -> Feature:
             Command(
                 "survey",
                 "exit slips, needs assessments and pulse surveys (/survey help for everything)",
-                "[answer N | send <instrument> to <@people|school:name|everyone> [confidential] | results N | help]",
+                "[answer N | send <instrument> to <@people|plc:team|#channel|school:name|everyone> [confidential]"
+                " | results N | help]",
                 commands.run,
                 mentions=True,
             ),

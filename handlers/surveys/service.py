@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -21,7 +22,7 @@ from handlers.forms import FormResult, Submission
 from handlers.messages import CommandButton, Outbound
 from handlers.surveys.instruments import Instrument, Question
 from scheduling.kinds import Kind, Notice
-from storage.models import Person, Schedule, Survey
+from storage.models import Person, PlcTeam, Schedule, Survey
 from storage.unit_of_work import Repos
 
 log = logging.getLogger(__name__)
@@ -29,6 +30,8 @@ log = logging.getLogger(__name__)
 MODES = ("named", "confidential", "anonymous")
 INVITE, NUDGE, PULSE = "survey.invite", "survey.nudge", "survey.pulse"
 MAX_REMINDERS = 3
+SHOWN_TEXT = 280  # characters of one open answer shown in results; the export has the whole of it
+SHOWN_TEXTS = 25  # open answers shown per question in results; the rest are counted
 _SHUFFLE = random.SystemRandom()
 
 
@@ -79,8 +82,16 @@ class SurveyService:
                     known = repos.surveys.school_names(workspace_id)
                     return Targets([], _say("surveys/errors/unknown_school", name=name[:80], known=known))
                 people += repos.surveys.people_ids(workspace_id, school.id)
-            elif lowered.startswith(("plc:", "#", "<#")):
-                return Targets([], _say("surveys/errors/no_groups", ref=ref[:80]))
+            elif lowered.startswith("plc:"):
+                found = self._plc_team(repos, workspace_id, ref.split(":", 1)[1])
+                if isinstance(found, Outbound):
+                    return Targets([], found)
+                people += found
+            elif lowered.startswith(("#", "<#")):
+                found = self._channel(repos, workspace_id, ref)
+                if isinstance(found, Outbound):
+                    return Targets([], found)
+                people += found
             else:
                 found = repos.people.resolve(workspace_id, ref)
                 if not found:
@@ -93,6 +104,35 @@ class SurveyService:
         if not unique:
             return Targets([], _say("surveys/errors/nobody", refs=" ".join(refs)[:120]))
         return Targets(unique)
+
+    @staticmethod
+    def _team_people(team: PlcTeam) -> list[int]:
+        return list(dict.fromkeys([*([team.lead_id] if team.lead_id else []), *(team.member_ids or [])]))
+
+    def _plc_team(self, repos: Repos, workspace_id: int, name: str) -> list[int] | Outbound:
+        """`plc:Grade_4_PLC`: the team's lead and members, by its name (underscores for spaces, any case)."""
+        wanted = " ".join(name.replace("_", " ").split()).lower()
+        teams = repos.plc.in_workspace(workspace_id)
+        team = next((t for t in teams if t.name.lower() == wanted), None)
+        if team is None:
+            return _say("surveys/errors/unknown_plc", name=name.strip()[:80], known=[t.name for t in teams][:20])
+        return self._team_people(team)
+
+    def _channel(self, repos: Repos, workspace_id: int, ref: str) -> list[int] | Outbound:
+        """`#grade4-plc`: the people of the PLC team that uses that channel. Other channels' members are the
+        platform's to know, which the bot does not ask, so they are refused with what works instead."""
+
+        def plain(text: str) -> str:
+            found = re.fullmatch(r"<#([A-Z0-9]+)(?:\|([^>]*))?>", text.strip())
+            return (found.group(2) or found.group(1) if found else text).strip().lstrip("#").lower()
+
+        wanted = plain(ref)
+        teams = [t for t in repos.plc.in_workspace(workspace_id) if t.channel]
+        team = next((t for t in teams if wanted and plain(t.channel) == wanted), None)
+        if team is None:
+            return _say("surveys/errors/unknown_channel", ref=ref.strip()[:80],
+                        known=[t.channel for t in teams][:20])  # fmt: skip
+        return self._team_people(team)
 
     # -- sending -------------------------------------------------------------------------------------
 
@@ -279,14 +319,17 @@ class SurveyService:
         given = [(who, answers.get(question.id)) for who, answers in responses]
         given = [(who, value) for who, value in given if value not in (None, "", [])]
         result: dict[str, Any] = {"label": question.text, "kind": question.kind, "n": len(given), "counts": [],
-                                  "withheld": len(given) < self.min_group, "mean": None, "texts": []}  # fmt: skip
+                                  "withheld": len(given) < self.min_group, "mean": None, "texts": [],
+                                  "more": 0, "shortened": 0}  # fmt: skip
         if result["withheld"]:
             return result
         if question.open_text:
-            texts = [f"{text} ({who})" if named else str(text) for who, text in given]
+            texts = [f"{shorten(str(text))} ({who})" if named else shorten(str(text)) for who, text in given]
             if not named:
                 _SHUFFLE.shuffle(texts)
-            result["texts"] = texts
+            result["texts"] = texts[:SHOWN_TEXTS]
+            result["more"] = max(0, len(texts) - SHOWN_TEXTS)
+            result["shortened"] = sum(len(" ".join(str(text).split())) > SHOWN_TEXT for _who, text in given)
         elif question.kind == "number":
             numbers = [float(value) for _who, value in given]
             result["mean"] = round(statistics.fmean(numbers), 1)
@@ -342,6 +385,16 @@ class SurveyService:
             return f"Survey {survey.id}'s instrument ({survey.instrument}) is not installed; none of it is written."
         return (f"Survey {survey.id} has {count} response{'' if count == 1 else 's'}; exports start at "
                 f"{self.min_group}, so none are written.")  # fmt: skip
+
+
+def shorten(text: str, limit: int = SHOWN_TEXT) -> str:
+    """An open answer as one line of a results list: spacing and line breaks folded, long ones cut at a word."""
+    text = " ".join(text.split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > limit // 2 else cut).rstrip(" ,;:.") + "…"
 
 
 def shown_answers(instrument: Instrument, values: dict[str, Any]) -> dict[str, Any]:

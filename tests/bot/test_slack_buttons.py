@@ -158,3 +158,13 @@ def test_a_channel_the_bot_is_not_in_sends_the_check_in_to_each_member_and_tells
         assert channel_row.status == "failed"  # not tried again
         assert "can't post in #grade4-plc: not_in_channel; sent to DMs instead" in (channel_row.last_error or "")
         assert sorted(r.status for r in rows if ":channel:dm:" in r.idempotency_key) == ["sent", "sent"]
+
+
+def test_a_survey_to_a_plc_channel_mention_reaches_the_team(rig: SlackRig) -> None:
+    plc_team(rig, "#grade4-plc")
+    rig.slack.command(FACILITATOR, "send exit_slip to <#C0PLC|grade4-plc> confidential", name="/survey",
+                      response_url=rig.api.respond_url)  # fmt: skip
+    assert "goes to 2 people now" in responses(rig, 1)[0]
+    rig.slack.command(FACILITATOR, "send exit_slip to <#C0ELSE|staff-room>", name="/survey",
+                      response_url=rig.api.respond_url)  # fmt: skip
+    assert "I can't send to #staff-room: I know the people of a channel only when" in responses(rig, 2)[-1]
