@@ -132,7 +132,9 @@ def test_bad_sends_say_what_to_type_and_send_nothing(org: Org, db) -> None:  # n
     unknown = lopez.say("/survey send exit_ticket to @kim")
     assert 'There is no instrument "exit_ticket". You can send: exit_slip' in unknown and "pulse" in unknown
     assert 'I couldn\'t find "@nobody"' in lopez.say("/survey send exit_slip to @kim @nobody")
-    assert "don't know the members of channels" in lopez.say("/survey send exit_slip to #pd-day")
+    assert "I can't send to #pd-day: I know the people of a channel only when it is a PLC team's channel." in lopez.say(
+        "/survey send exit_slip to #pd-day"
+    )
     assert 'I don\'t know a school called "Mars"' in lopez.say("/survey send exit_slip to school:Mars")
     assert "Type: /survey send <instrument> to" in lopez.say("/survey send exit_slip")
     assert "has already passed" in lopez.say("/survey send exit_slip to @kim closes today 9am")
