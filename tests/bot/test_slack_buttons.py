@@ -127,6 +127,8 @@ def test_check_in_is_posted_in_the_channel_and_its_button_opens_the_log_modal_fo
                "percent_at_target": "55", "tier2": "5", "tier3": "2", "gaps": "", "next_steps": ""}  # fmt: skip
     rig.slack.submit_view(LINH, view, answers)
     rig.api.wait_for(lambda calls: any("Logged the *Grade 4 PLC* review" in str(c.params.get("text")) for c in calls))
+    rig.slack.click(LINH, post, 0)  # submitted: the button opens a fresh form again
+    opened(rig, 3)
     with unit_of_work(rig.runtime.db) as repos:
         [team] = repos.plc.in_workspace(repos.workspaces.ensure("slack", "T1", rig.runtime.clock.now()).id)
         assert [c.status for c in repos.plc.checkins(team.id)] == ["logged"]
