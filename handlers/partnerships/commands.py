@@ -151,7 +151,8 @@ class PartnershipForms:
             {"person_id": p.id, "role": r} for p, r in members if p.id != person.id]  # fmt: skip
         partnership = repos.partnerships.add(
             workspace_id=person.workspace_id, name=values["name"], district=values["district"],
-            program=values["program"], vision=values.get("vision") or "", stage=values["stage"], channel="",
+            program=values["program"], vision=values.get("vision") or "", stage=values["stage"],
+            channel=(values.get("channel") or "").strip()[:120],
             lead_id=person.id, members=listed, remind_school_days=5, created_at=now,
         )  # fmt: skip
         for kind in ("leadership", "liaison", "quarterly"):
@@ -166,6 +167,7 @@ class PartnershipForms:
                     for m in repos.partnerships.meetings(partnership.id)]  # fmt: skip
         return FormResult(messages=[Outbound(template="partnerships/created", context={
             "name": partnership.name, "meetings": meetings, "days": partnership.remind_school_days,
+            "channel": partnership.channel,
             "members": [{"name": p.display_name, "role": r} for p, r in members_of(repos, partnership)]})],
             result_ref=partnership.id)  # fmt: skip
 

@@ -173,7 +173,11 @@ class PartnershipService:
         context = self.agenda(repos, partnership, meeting, when, original, today)
         context["when"] = schedule.payload.get("when", "before")
         message = {"template": "partnerships/agenda", "context": context}
-        return [Notice(p.id, [message]) for p, _role in members_of(repos, partnership)]
+        members = [p for p, _role in members_of(repos, partnership)]
+        if partnership.channel and partnership.lead_id is not None:  # once in the channel; DMs if it can't go there
+            return [Notice(partnership.lead_id, [message], tag="channel", channel=partnership.channel,
+                           fallback=[p.id for p in members])]  # fmt: skip
+        return [Notice(p.id, [message]) for p in members]
 
     def after_meeting(self, repos: Repos, schedule: Schedule, at: datetime) -> list[Notice]:
         """The meeting is over: ask the lead for notes, and arrange the next meeting's reminders."""

@@ -23,12 +23,12 @@ def town(db: Database) -> District:
     return district(db, START)
 
 
-def new_partnership(town: District, leadership: str = "first Monday 3:30pm") -> str:
+def new_partnership(town: District, leadership: str = "first Monday 3:30pm", channel: str = "skip") -> str:
     chat = town.chat("baker")
     chat.say("/partnership new")
     for answer in ("Riverside and State U", "Riverside Public Schools", "State University",
                    "@okafor: principal\n@patel: liaison", "1", "Every new teacher learned to teach here.",
-                   leadership, "skip", "skip"):  # fmt: skip
+                   leadership, "skip", "skip", channel):  # fmt: skip
         chat.say(answer)
     return chat.say("1")
 
@@ -138,6 +138,18 @@ def test_a_month_of_reminders_with_an_agenda_of_real_overdue_steps(town: Distric
     nudges = [(i.to, i.local.strftime("%a %b %-d")) for i in got if i.first_line.startswith("Reminder from")]
     assert nudges == [("patel", "Mon Dec 21"), ("baker", "Mon Jan 11")]
     assert all(is_school_day(i.local.date()) and 7 <= i.local.hour < 18 for i in got)
+
+
+def test_reminders_go_to_the_partnership_channel_once_when_it_has_one(town: District) -> None:
+    done = new_partnership(town, channel="#riverside-partnership")
+    assert "A reminder is posted in #riverside-partnership 5 school days before each meeting" in done
+    assert "invite me there with /invite @growthbot" in done
+    town.walk_to(datetime(2027, 1, 5, 5, 0, tzinfo=UTC))
+    got = town.inbox.take()
+    agendas = [(i.to, i.local.strftime("%a %b %-d %H:%M")) for i in got if "Agenda" in i.text]
+    assert agendas == [("#riverside-partnership", "Thu Dec 17 08:00"), ("#riverside-partnership", "Mon Jan 4 07:30")]
+    asked = [i.to for i in got if i.first_line.startswith("How did the")]
+    assert asked == ["baker"]  # the lead's notes form stays in the lead's DM
 
 
 def test_a_meeting_on_a_holiday_moves_and_the_reminder_says_so(town: District) -> None:
