@@ -121,7 +121,7 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
     from bot.adapters.slack import build_slack_app, wsgi_app
     from bot.adapters.slack_web import web_client
     from bot.app import build
-    from bot.http_server import make_server, routes_app
+    from bot.http_server import SWITCH_INTERVAL, Traffic, make_server, routes_app
     from bot.serve import Platform, start_drain
 
     tally = _Tally()
@@ -132,6 +132,7 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
     queue_log.addHandler(tally)
     runtime = None
     drained_by_others = False
+    traffic = None
     with tempfile.TemporaryDirectory(prefix="growthbot-bench-") as tmp, FakeSlackAPI() as api:
         if api_delay > 0:  # Slack's real Web API answers in tens to hundreds of ms, not in a loopback instant
             answer = api._answer
@@ -160,8 +161,9 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
                 adapter.deliver_all,  # type: ignore[arg-type]
                 lambda wake: setattr(adapter, "wake", wake),
             )
+            traffic = Traffic()  # as `growthbot serve` does: its drain waits for gaps between requests
             if settings.listener_threads > 0:  # LISTENER_THREADS=0: keep and ack only, to see the ack path alone
-                start_drain(runtime, [platform])
+                start_drain(runtime, [platform], traffic=traffic)
             else:
                 drained_by_others = True
         else:
@@ -177,8 +179,9 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
                 pass
 
             wsgi = routes_app({"/slack/events": SlackRequestHandler(app, path="/slack/events")})
+            sys.setswitchinterval(SWITCH_INTERVAL)  # the same GIL slices as growthbot's server, to be fair
 
-        server = make_server(wsgi, "127.0.0.1", 0, threads)
+        server = make_server(wsgi, "127.0.0.1", 0, threads, traffic=traffic)
         server_thread = threading.Thread(target=server.run, name="waitress", daemon=True)
         server_thread.start()
         threads_after_ack = runtime.settings.listener_threads if runtime is not None else 0
@@ -431,7 +434,16 @@ def machine() -> dict[str, str]:
         "os": platform.platform(terse=True),
         "libs": versions,
         "code": code_version(),
+        "load": load_average(),
     }
+
+
+def load_average() -> str:
+    """The 1/5/15-minute load average: the machine is shared, and a loaded one inflates every latency."""
+    try:
+        return " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    except OSError:
+        return "unknown"
 
 
 def build_table(cells: dict[tuple[str, int, str], Cell], levels: list[int]) -> str:
@@ -527,9 +539,12 @@ def render_section(
   threads{default}) on 127.0.0.1, its Web API calls going to a FakeSlackAPI in that process{api_note}.
   growthbot: `build_slack_app` on a fresh SQLite file migrated by `bot.app.build`; in the request thread it checks
   the signature, writes the request to the inbox and acks; its inbox drain then does the work on
-  {executor_threads} threads (`LISTENER_THREADS`) in the same process. Bare Bolt (the strongest fair baseline):
-  `slack_bolt.App` with the same signing secret and client, `process_before_response=True` so its `/goal`
-  listener's `ack()` runs in the request thread, and no work at all after the ack.
+  {executor_threads} threads (`LISTENER_THREADS`) in the same process, served as `growthbot serve` serves it: the
+  server counts requests in flight (`Traffic`) and the drain starts a turn in a gap between them (or, when the
+  load leaves none for 0.5 s, one turn at a time); the GIL switch interval is 0.5 ms in both processes. Bare
+  Bolt (the strongest fair baseline): `slack_bolt.App` with the same signing secret and client,
+  `process_before_response=True` so its `/goal` listener's `ack()` runs in the request thread, and no work at
+  all after the ack.
 - **Clients:** the parent process; at each level, that many threads share {args.requests} requests per app and
   kind, each thread using {connections} and sending its next request as soon as the previous one
   is answered (closed loop). Warm-up first ({args.warmup} requests per app and kind, not counted). The
@@ -539,7 +554,9 @@ def render_section(
 - **Run:** `{command_line}`, {when}, {seconds:.0f} s in all."""
     info_line = (
         f"{info['nproc']} CPUs ({info['cpu']}), {info['python']}, {info['os']}; {info['libs']}; "
-        f"growthbot at commit {info['code']}; loopback only. Latencies in milliseconds."
+        f"growthbot at commit {info['code']}; load average {info['load']} at the start and "
+        f"{info.get('load_end', 'unknown')} at the end (1 / 5 / 15 min; the machine is shared); loopback only. "
+        "Latencies in milliseconds."
     )
     return "\n".join(
         [
@@ -662,6 +679,8 @@ def main(argv: list[str] | None = None) -> int:
             server.stop()
 
     seconds = time.monotonic() - started
+    info["load_end"] = load_average()
+    print(f"load average at the end: {info['load_end']}", flush=True)
     command_line = " ".join(["benchmarks/ack_latency.py", *(argv if argv is not None else sys.argv[1:])])
     executor_threads = servers[APPS[0]].executor_threads
     section = render_section(cells, args, levels, info, when, seconds, logged, command_line, executor_threads)

@@ -10,11 +10,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from datetime import timedelta
 from typing import Any
 
+from bot.http_server import Traffic
 from scheduling.clock import Clock
 from scheduling.tick import worker_id
 from storage import inbox
@@ -26,11 +28,20 @@ Handler = Callable[[str, dict[str, Any]], None]
 LEASE = timedelta(minutes=2)
 POLL_SECONDS = 1.0
 RETRY = timedelta(seconds=5)
+PATIENCE = 0.5  # seconds a turn waits for a quiet moment between requests before it runs anyway
 
 
 class Drain:
-    def __init__(self, db: Database, clock: Clock, handlers: dict[str, Handler], threads: int = 4) -> None:
+    def __init__(
+        self,
+        db: Database,
+        clock: Clock,
+        handlers: dict[str, Handler],
+        threads: int = 4,
+        traffic: Traffic | None = None,
+    ) -> None:
         self.db = db
+        self.traffic = traffic  # this process's HTTP requests: a turn waits for a gap between them
         self.clock = clock
         self.handlers = handlers
         self.threads = max(threads, 1)
@@ -38,6 +49,7 @@ class Drain:
         self._wake = threading.Event()
         self._slots = threading.Semaphore(self.threads)
         self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="inbox")
+        self._overtime = threading.Lock()  # held by the one turn let run beside requests that leave no gap
 
     def wake(self) -> None:
         self._wake.set()
@@ -75,6 +87,8 @@ class Drain:
         """Until `stop`: drain whenever woken, and at least every POLL_SECONDS."""
         while not stop.is_set():
             self._wake.clear()
+            if self.traffic is not None:
+                self.traffic.wait_quiet(PATIENCE)  # claiming is a write to the inbox, beside the acks' writes
             self.drain()
             self._wake.wait(POLL_SECONDS)
         self._pool.shutdown(wait=True)
@@ -85,7 +99,31 @@ class Drain:
         threading.Thread(target=self.run, args=(stop,), name="inbox-drain", daemon=True).start()
         return stop
 
+    @contextmanager
+    def _yield_to_requests(self) -> Iterator[None]:
+        """Acks first: a turn can wait a moment in the inbox, Slack's 3-second ack cannot (see `Traffic`).
+
+        A turn starts in a gap between requests, as many at once as there are threads (a turn waiting on the Web
+        API costs the requests nothing). When requests leave no gap for PATIENCE, turns go one at a time, each
+        after its own wait, so a saturating load slows the drain down instead of the acks; the kept items wait
+        in the inbox, durable, and the drain catches up in the first lull.
+        """
+        if self.traffic is None or self.traffic.wait_quiet(PATIENCE):
+            yield
+            return
+        with self._overtime:
+            self.traffic.wait_quiet(PATIENCE)
+            yield
+
     def _handle(self, item: inbox.Claimed) -> None:
+        try:
+            with self._yield_to_requests():
+                self._run_item(item)
+        finally:
+            self._slots.release()
+            self._wake.set()  # a finished item may unblock the next one of its conversation
+
+    def _run_item(self, item: inbox.Claimed) -> None:
         try:
             handler = self.handlers.get(item.platform)
             if handler is None:
@@ -111,6 +149,3 @@ class Drain:
                     inbox.release(self.db, item.id, self.clock.now() + RETRY * item.attempts)
             except Exception:
                 log.exception("could not record the outcome of inbox item %s", item.id)
-        finally:
-            self._slots.release()
-            self._wake.set()  # a finished item may unblock the next one of its conversation

@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app import Runtime
-from bot.http_server import WSGIApp, make_server, routes_app
+from bot.http_server import Traffic, WSGIApp, make_server, routes_app
 from bot.inbox_drain import Drain, Handler
 from handlers.router import Delivery
 from scheduling.background import start_periodic
@@ -101,20 +101,28 @@ def configured(runtime: Runtime, http: bool = True) -> list[Platform]:
     return platforms
 
 
-def start_drain(runtime: Runtime, platforms: list[Platform], threads: int | None = None) -> threading.Event:
-    """Handle kept requests on LISTENER_THREADS threads, woken by each new one; set the event to stop."""
+def start_drain(
+    runtime: Runtime, platforms: list[Platform], threads: int | None = None, traffic: Traffic | None = None
+) -> threading.Event:
+    """Handle kept requests on LISTENER_THREADS threads, woken by each new one; set the event to stop.
+
+    With `traffic` (the HTTP server's, in the same process) a turn waits for a gap between requests first.
+    """
     drain = Drain(
         runtime.db,
         runtime.clock,
         {p.name: p.handle_item for p in platforms},
         threads or runtime.settings.listener_threads,
+        traffic,
     )
     for platform in platforms:
         platform.set_wake(drain.wake)
     return drain.start()
 
 
-def start_background(runtime: Runtime, platforms: list[Platform], drain: bool = True) -> list[Callable[[], None]]:
+def start_background(
+    runtime: Runtime, platforms: list[Platform], drain: bool = True, traffic: Traffic | None = None
+) -> list[Callable[[], None]]:
     """The inbox drain (unless LISTENER_THREADS=0), housekeeping and the scheduler's tick, in this process."""
 
     def housekeeping() -> None:
@@ -131,7 +139,7 @@ def start_background(runtime: Runtime, platforms: list[Platform], drain: bool = 
     ]
     stoppers: list[Callable[[], None]] = [lambda s=s: s.shutdown(wait=False) for s in schedulers]
     if drain and runtime.settings.listener_threads > 0:
-        stoppers.append(start_drain(runtime, platforms).set)
+        stoppers.append(start_drain(runtime, platforms, traffic=traffic).set)
     return stoppers
 
 
@@ -139,6 +147,7 @@ def serve(runtime: Runtime, host: str, port: int) -> int:
     platforms = configured(runtime)
     routes = {path: app for platform in platforms for path, app in platform.routes.items()}
     settings = runtime.settings
+    traffic = Traffic()
     server = make_server(
         routes_app(routes),
         host,
@@ -147,8 +156,9 @@ def serve(runtime: Runtime, host: str, port: int) -> int:
         connection_limit=settings.http_connection_limit,
         request_timeout=settings.http_request_timeout,
         channel_timeout=settings.http_channel_timeout,
+        traffic=traffic,
     )
-    stoppers = start_background(runtime, platforms)
+    stoppers = start_background(runtime, platforms, traffic=traffic)
     log.info("growthbot listening on http://%s:%s for %s", host, port, ", ".join(sorted(routes)))
     try:
         server.run()

@@ -3,17 +3,77 @@
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, create_engine, event, make_url
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Engine, Insert, Table, create_engine, event, insert, make_url
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.sql.elements import ClauseElement
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+class GroupCommit:
+    """Short writes that arrive while one batch is being committed wait, and go in the next batch together.
+
+    The first writer to find nobody writing leads: it takes every write queued so far, commits them in one
+    transaction and hands each its result. With one writer at a time that is a single write, at once; under load
+    it is one lock hand-over and one commit for a whole batch instead of a convoy of them, each waiting for the
+    write lock and then, holding it, for the GIL between its statements. Nobody returns before their write is
+    committed, so an ack that follows is still an ack of something durable.
+    """
+
+    def __init__(self) -> None:
+        self._turn = threading.Condition()
+        self._queue: list[_Slot] = []
+        self._leading = False
+
+    def submit(self, item: Any, write: Callable[[list[Any]], list[bool]]) -> bool:
+        slot = _Slot(item)
+        with self._turn:
+            self._queue.append(slot)
+            while slot.outcome is None and self._leading:
+                self._turn.wait()
+            batch: list[_Slot] = []
+            if slot.outcome is None:
+                self._leading = True
+                batch, self._queue = self._queue, []
+        if batch:
+            outcomes = self._write(batch, write)
+            with self._turn:
+                for done, outcome in zip(batch, outcomes, strict=True):
+                    done.outcome = outcome
+                self._leading = False
+                self._turn.notify_all()
+        if isinstance(slot.outcome, BaseException):
+            raise slot.outcome
+        return bool(slot.outcome)
+
+    @staticmethod
+    def _write(batch: list[_Slot], write: Callable[[list[Any]], list[bool]]) -> list[bool | BaseException]:
+        try:
+            return list(write([slot.item for slot in batch]))
+        except BaseException as error:
+            if len(batch) == 1:
+                return [error]
+        outcomes: list[bool | BaseException] = []
+        for slot in batch:  # one bad write must not fail the others: each alone
+            try:
+                outcomes.extend(write([slot.item]))
+            except BaseException as error:
+                outcomes.append(error)
+        return outcomes
+
+
+@dataclass
+class _Slot:
+    item: Any
+    outcome: bool | BaseException | None = None
 
 
 @dataclass(frozen=True)
@@ -21,6 +81,7 @@ class Database:
     engine: Engine
     sessions: sessionmaker[Session]
     queue: sessionmaker[Session] | None = None  # SQLite: the inbox's own file, so an ack never waits on a turn
+    inbox_writes: GroupCommit = field(default_factory=GroupCommit, compare=False, repr=False)
 
     @property
     def dialect(self) -> str:
@@ -133,11 +194,33 @@ def upgrade(db: Database, revision: str = "heads") -> None:
     command.upgrade(alembic_config(db), revision)
 
 
+class _OnConflictDoNothing(ClauseElement):
+    """`ON CONFLICT DO NOTHING` (SQLite and PostgreSQL alike), a clause with no state, so it can be cached.
+
+    The dialects' own `insert(...).on_conflict_do_nothing()` opts out of SQLAlchemy's statement cache, so every
+    execution was compiled anew (about 0.1-0.3 ms of Python, on the hot path of every ack and every turn).
+    """
+
+    _traverse_internals: ClassVar[list[Any]] = []  # nothing to traverse: every instance is the same clause
+    inherit_cache = True
+
+
+@compiles(_OnConflictDoNothing)
+def _on_conflict_do_nothing(_element: _OnConflictDoNothing, _compiler: Any, **_kw: Any) -> str:
+    return "ON CONFLICT DO NOTHING"
+
+
+def insert_or_skip(table: Table) -> Insert:
+    """`INSERT … ON CONFLICT DO NOTHING` on any unique key, as a core insert that SQLAlchemy caches."""
+    stmt = insert(table)
+    stmt._post_values_clause = _OnConflictDoNothing()  # where the compiler puts a dialect's ON CONFLICT clause
+    return stmt
+
+
 def insert_new(session: Session, model: Any, values: dict[str, Any]) -> bool:
     """Insert a row unless its unique key exists; False means it was already there (a repeat).
 
     One statement, so two writers racing on the same key cannot both win, on SQLite or PostgreSQL.
     """
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(model).values(values).on_conflict_do_nothing().returning(*model.__table__.primary_key)
+    stmt = insert_or_skip(model.__table__).values(values).returning(*model.__table__.primary_key)
     return session.execute(stmt).first() is not None

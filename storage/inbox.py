@@ -15,10 +15,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import delete, exists, func, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import aliased
 
-from storage.database import Database
+from storage.database import Database, insert_or_skip
 from storage.models import InboxItem
 
 MAX_ATTEMPTS = 5
@@ -34,16 +33,21 @@ class Claimed:
 
 
 @cache
-def _insert(dialect_name: str) -> Any:
-    """One prepared INSERT … ON CONFLICT DO NOTHING per dialect: the hot path of every ack, kept to Core."""
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(InboxItem.__table__).on_conflict_do_nothing()
+def _insert() -> Any:
+    """One cached INSERT … ON CONFLICT DO NOTHING RETURNING: the hot path of every ack, kept to Core; a batch
+    of them is one multi-row statement, and the keys it returns are the ones that were new."""
+    table = InboxItem.__table__
+    return insert_or_skip(table).returning(table.c.platform, table.c.event_key)  # type: ignore[arg-type]
 
 
 def put(
     db: Database, platform: str, event_key: str, order_key: str, kind: str, body: dict[str, Any], now: datetime
 ) -> bool:
-    """Keep a request; False if the same event is already in (a platform retry). One short transaction."""
+    """Keep a request; False if the same event is already in (a platform retry).
+
+    Committed before it returns, in one short transaction shared with the puts of other threads that arrived
+    meanwhile (`GroupCommit`), so acks under load do not queue one by one for the write lock.
+    """
     values = {
         "platform": platform,
         "event_key": event_key[:255],
@@ -55,8 +59,16 @@ def put(
         "received_at": now,
     }
     engine = db.inbox_sessions.kw["bind"]
-    with engine.begin() as connection:
-        return connection.execute(_insert(engine.dialect.name), values).rowcount == 1
+
+    def write(batch: list[dict[str, Any]]) -> list[bool]:
+        keys = [(row["platform"], row["event_key"]) for row in batch]
+        first = {key: n for n, key in reversed(list(enumerate(keys)))}  # a key twice in one batch: the first wins
+        rows = [row for n, row in enumerate(batch) if first[keys[n]] == n]
+        with engine.begin() as connection:
+            new = set(map(tuple, connection.execute(_insert(), rows)))
+        return [key in new and first[key] == n for n, key in enumerate(keys)]
+
+    return db.inbox_writes.submit(values, write)
 
 
 def claim(db: Database, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
