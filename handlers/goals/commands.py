@@ -6,7 +6,9 @@ from datetime import datetime
 
 from handlers.engine import State
 from handlers.features import Invocation, Port
+from handlers.goals.check import answers_from, critique_message
 from handlers.goals.flow import GoalCoach, state_from_goal
+from handlers.goals.reader import critique
 from handlers.goals.statement import GOAL_TYPES, compose, readable_date
 from handlers.messages import Outbound, Reply
 from storage.models import Goal, Person
@@ -41,6 +43,8 @@ class GoalCommands:
             return Reply(messages=[Outbound(template="goals/list", context={"goals": goals})])
         if verb == "help":
             return Reply(messages=[Outbound(template=USAGE)])
+        if verb == "check":
+            return self.check(repos, person, key, args.strip()[len(words[0]) :].strip(), now)
         if verb in ("show", "edit"):
             goal_id = _number(words[1] if len(words) > 1 else "")
             if goal_id is None:
@@ -62,6 +66,28 @@ class GoalCommands:
             benchmarks=[{"date": readable_date(b["date"]), "check": b.get("check", "")} for b in goal.benchmarks],
         )
         return Outbound(template="goals/show", context=context)
+
+    def check(self, repos: Repos, person: Person, key: ConversationKey, text: str, now: datetime) -> Reply:
+        """The verdicts on a whole goal, then an offer to coach only the missing parts (found parts filled in).
+
+        The offer is a conversation at the `from_check` step; if another one is open, only the verdicts are given,
+        so nothing the person is in the middle of is set aside.
+        """
+        if not text:
+            return Reply(messages=[Outbound(template="goals/check/need_text")])
+        calendar = repos.calendars.load(person.workspace_id)
+        today = now.astimezone(self.port.zone(person)).date()
+        result = critique(text, today, calendar)
+        verdicts = critique_message(result)
+        if not any(v.present for v in result.elements.values()):
+            return Reply(messages=[verdicts])
+        busy, notices = self._make_room(repos, person, key, now)
+        if busy:
+            return Reply(messages=[verdicts, Outbound(template="goals/check/busy")])
+        state = State(step="from_check", answers=answers_from(result, today), extra={"from_check": True})
+        reply = self.port.start(repos, key, GoalCoach.name, state, now)
+        return Reply(messages=[*notices, verdicts, *reply.messages], conversation_id=reply.conversation_id,
+                     new_thread=key.thread is None)  # fmt: skip
 
     def new(self, repos: Repos, person: Person, key: ConversationKey, now: datetime) -> Reply:
         return self._open(repos, person, key, State(step="goal_type"), Outbound(template="goals/intro"), now)

@@ -8,6 +8,8 @@ from typing import Any
 
 from handlers.engine import Check, CheckContext, Finish, Flow, State, Step, Turn, accept
 from handlers.goals import checks
+from handlers.goals.check import answers_from, critique_message
+from handlers.goals.reader import critique
 from handlers.goals.statement import GOAL_TYPES, compose, readable_date
 from handlers.messages import Choice, Outbound
 from storage.models import Goal, Person
@@ -24,6 +26,8 @@ PARTS = {
     "benchmarks": "Benchmarks",
     "alignment": "Alignment",
 }
+# What the engine reads as a command at any step, so a paste step never critiques them.
+ENGINE_WORDS = ("back", "/back", "help", "/help", "?", "keep", "skip")
 # Goal columns filled from the answers of the same name.
 TEXT_FIELDS = ("goal_type", "data_reviewed", "specific", "measurable", "action", "results", "alignment")
 
@@ -39,7 +43,10 @@ class GoalCoach(Flow):
     steps = (
         _step(
             "goal_type",
-            choices=tuple(Choice(label=label, value=value) for value, label in GOAL_TYPES.items()),
+            choices=(
+                *(Choice(label=label, value=value) for value, label in GOAL_TYPES.items()),
+                Choice(label="Paste a goal I already have", value="paste"),
+            ),
         ),
         _step("data_reviewed", checks.check_data),
         _step("specific", checks.check_specific),
@@ -58,6 +65,8 @@ class GoalCoach(Flow):
             ),
         ),
         _step("revise_pick", choices=tuple(Choice(label=label, value=value) for value, label in PARTS.items())),
+        _step("paste"),
+        _step("from_check", choices=(Choice(label="Yes", value="yes"), Choice(label="No", value="no"))),
     )
 
     def prompt_context(self, state: State) -> dict[str, Any]:
@@ -65,6 +74,9 @@ class GoalCoach(Flow):
         context["parts"] = PARTS
         context["goal_id"] = state.extra.get("goal_id")
         context["by"] = readable_date(state.answers.get("completion_date"))
+        if state.step == "from_check":
+            context["missing"] = [PARTS[s.name] for s in self.steps if s.name in PARTS and s.name not in state.answers
+                                  and not s.skippable]  # fmt: skip
         if state.step == "review":
             context["statement"] = compose(state.answers)
             context["benchmarks"] = [
@@ -73,9 +85,128 @@ class GoalCoach(Flow):
             ]
         return context
 
+    def services(self, repos: Repos, person: Person, now: datetime) -> dict[str, Any]:
+        return {"calendar": repos.calendars.load(person.workspace_id)}
+
+    def handle(self, state: State, text: str, ctx: CheckContext, clicked_step: str | None = None) -> Turn:
+        """The engine's turn, plus what the goal coach adds: keep an earlier answer, a choice by its prefix,
+        a pasted whole goal, a confirmed cancel, and later parts read out of an earlier answer."""
+        step = self.step(state.step)
+        word = text.strip().lower().rstrip(".!")
+        pending = state.pending if state.pending and state.pending.get("step") == step.name else None
+        if clicked_step is not None and clicked_step != state.step:
+            return super().handle(state, text, ctx, clicked_step)
+        if word in ("cancel", "/cancel"):
+            if (
+                state.answers
+                and not state.extra.get("goal_id")
+                and not state.extra.get("cancel_asked")
+                and step.name != "from_check"
+            ):
+                state.extra["cancel_asked"] = True
+                return Turn(state, [Outbound(template="goals/cancel_confirm"), self.ask(state, state.step)])
+            return super().handle(state, text, ctx, clicked_step)
+        state.extra.pop("cancel_asked", None)
+        if step.name == "paste" and word and word not in ENGINE_WORDS:
+            return self._take_pasted(state, text, ctx)  # a whole goal may be longer than one step's answer
+        if word == "keep" and pending is None and step.name in state.answers and step.name in PARTS:
+            state.pending = None
+            return self._accept(state, step, state.answers[step.name], ctx, raw="")
+        if step.choices and word and step.match_choice(text) is None:
+            hits = [c for c in step.choices if c.label.lower().startswith(word) or c.value.lower().startswith(word)]
+            if len(hits) == 1:
+                text = hits[0].value
+            elif step.name == "goal_type" and len(word.split()) >= 6:
+                return self._take_pasted(state, text, ctx)
+        raw = pending["text"] if (word == "keep" and pending) else text
+        before = state.step
+        turn = super().handle(state, text, ctx, clicked_step)
+        return self._read_ahead(turn, before, raw, ctx)
+
+    def _take_pasted(self, state: State, text: str, ctx: CheckContext) -> Turn:
+        """A whole goal: show the critique, fill in the parts found, and ask only for the rest."""
+        result = critique(text, ctx.today, ctx.services.get("calendar"))
+        found = answers_from(result, ctx.today)
+        if not found:  # nothing to build on (empty, another language, one word): say why and ask again
+            state.step = "paste"
+            return Turn(state, [critique_message(result), self.ask(state, "paste")])
+        state.answers.pop("goal_type", None)
+        state.answers.update(found)
+        state.extra["guided"] = True
+        state.history.append(state.step if state.step != "paste" else "goal_type")
+        return self._go_on(state, [critique_message(result)], found)
+
+    def _go_on(self, state: State, messages: list[Outbound], found: dict[str, Any]) -> Turn:
+        missing = self.first_missing(state)
+        state.step = missing or "review"
+        names = [PARTS[name] for name in PARTS if name in found]
+        missing_names = [PARTS[s.name] for s in self.steps if s.name in PARTS and s.name not in state.answers
+                         and not s.skippable]  # fmt: skip
+        filled = Outbound(template="goals/check/filled", context={"filled": names, "missing": missing_names})
+        return Turn(state, [*messages, filled, self.ask(state, state.step)])
+
+    def _read_ahead(self, turn: Turn, before: str, raw: str, ctx: CheckContext) -> Turn:
+        """An answer that already holds a later part fills that part in and says so."""
+        state = turn.state
+        if turn.finish is not None or state.step == before:
+            return turn
+        ahead = {"completion_date": "benchmarks", "specific": "measurable"}.get(before)
+        if ahead is None or state.step != ahead or ahead in state.answers:
+            return turn
+        result = critique(raw, ctx.today, ctx.services.get("calendar"))
+        context: dict[str, Any] = {"step": ahead}
+        if ahead == "benchmarks":
+            end = state.answers.get("completion_date") or ""
+            marks = sorted(
+                {c.value.isoformat() for c in result.reading.checkpoints if c.value and ctx.today < c.value} - {end}
+            )
+            marks = [m for m in marks if not end or m < end]
+            if not marks:
+                return turn
+            state.answers["benchmarks"] = [{"date": m, "check": "progress check"} for m in marks]
+            context["benchmarks"] = [{"date": readable_date(m)} for m in marks]
+        else:
+            if not result.elements["M"].present:
+                return turn
+            value = answers_from(result, ctx.today).get("measurable")
+            if not value:
+                return turn
+            state.answers["measurable"] = value
+            context["value"] = value
+        state.history.append(ahead)
+        following = self.first_missing(state) if state.extra.get("guided") else self.following(ahead)
+        state.step = following or "review"
+        return Turn(state, [Outbound(template="goals/from_answer", context=context), self.ask(state, state.step)])
+
+    def _back(self, state: State) -> Turn:
+        turn = super()._back(state)
+        return Turn(turn.state, self._with_previous(turn.state, turn.messages), turn.finish)
+
+    def _with_previous(self, state: State, messages: list[Outbound]) -> list[Outbound]:
+        if state.step not in PARTS or state.answers.get(state.step) in (None, "", []):
+            return messages
+        return [Outbound(template="goals/previous", context={"previous": shown(state.step, state.answers)}), *messages]
+
     def after(self, state: State, value: Any, ctx: CheckContext) -> Turn | str | None:
+        if state.step == "goal_type" and value == "paste":
+            state.answers.pop("goal_type", None)
+            return "paste"
+        if state.step == "paste":
+            state.answers.pop("paste", None)
+            return self._take_pasted(state, str(value), ctx)
+        if state.step == "from_check":
+            state.answers.pop("from_check", None)
+            if value == "no":
+                return Turn(state, [], Finish("cancelled", [Outbound(template="goals/check/declined")]))
+            state.extra["guided"] = True
+            return self._go_on(state, [], dict(state.answers))
         if state.step == "completion_date":
-            return self._recheck_benchmarks(state, ctx)
+            routed = self._recheck_benchmarks(state, ctx)
+            if routed is None and state.extra.get("guided") and not state.revising:
+                return self.first_missing(state) or "review"
+            return routed
+        if state.extra.get("guided") and not state.revising and state.step in PARTS:
+            return self.first_missing(state) or "review"
         if state.step == "review":
             if value == "save":
                 missing = self.first_missing(state)
@@ -89,7 +220,9 @@ class GoalCoach(Flow):
             return "revise_pick"
         if state.step == "revise_pick":
             state.revising = True
-            return str(value)
+            state.history.append("revise_pick")
+            state.step = str(value)
+            return Turn(state, self._with_previous(state, [self.ask(state, state.step)]))
         return None
 
     def _recheck_benchmarks(self, state: State, ctx: CheckContext) -> str | None:
@@ -154,8 +287,20 @@ def state_from_goal(goal: Goal) -> State:
         answers["benchmarks"] = list(goal.benchmarks)
     if goal.alignment is None and goal.status == "saved":
         answers["alignment"] = None
-    order = [s.name for s in GoalCoach.steps if s.name not in ("review", "revise_pick")]
+    order = [s.name for s in GoalCoach.steps if s.name in PARTS]
     missing = [name for name in order if name not in answers]
     step = missing[0] if missing else "review"
     history = order[: order.index(step)] if step in order else order
     return State(step=step, answers=answers, history=history, extra={"goal_id": goal.id, "goal_status": goal.status})
+
+
+def shown(step: str, answers: dict[str, Any]) -> str:
+    """An earlier answer as the person would read it again (dates spelled out, the type by its label)."""
+    value = answers.get(step)
+    if step == "goal_type":
+        return GOAL_TYPES.get(str(value), str(value))
+    if step == "completion_date":
+        return readable_date(value)
+    if step == "benchmarks":
+        return "; ".join(readable_date(b["date"]) + (f" ({b['check']})" if b.get("check") else "") for b in value or [])
+    return str(value)

@@ -278,6 +278,8 @@ def test_help_explains_and_stays_on_the_question(chat: Chat, db: Database) -> No
 def test_cancel_saves_nothing(chat: Chat, db: Database, word: str) -> None:
     chat.start_goal()
     chat.answer_through("results")
+    assert chat.say(word).startswith("This draft has answers you typed. Type cancel again to discard it")
+    assert open_conversation(db) is not None
     assert chat.say(word) == "Cancelled. This draft was discarded. Use /goal whenever you want to start again."
     assert goals_of(db) == []
     assert open_conversation(db) is None
@@ -391,7 +393,7 @@ def test_bob_and_alice_draft_at_the_same_time(chat: Chat, bot: Bot, db: Database
         ("/goal show 99", "You have no goal #99."),
         ("/goal show 99999999999999999999", "Which goal? Type /goal show followed by its number"),
         ("/goal frobnicate", 'I don\'t know "/goal frobnicate". Use /goal to start a goal'),
-        ("/goal help", "Use /goal to start a goal, /goal list, /goal show N or /goal edit N."),
+        ("/goal help", "Use /goal to start a goal, /goal check followed by a goal you already have, /goal list,"),
         ("/frobnicate", "I don't know the command frobnicate. Try /goal, /observe, "),
     ],
 )

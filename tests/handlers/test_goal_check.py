@@ -1,0 +1,263 @@
+"""Whole-goal critique as a person meets it: `/goal check`, the "paste a goal" start, `growthbot goal check`,
+and the coach's dialog details (prefixes, keep after back, a confirmed cancel, later parts read ahead)."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from handlers.messages import Reply
+from prompts import MRKDWN
+from prompts import render as render_template
+from storage.database import Database
+from tests.harness import GOOD_ANSWERS, Chat, asks, goals_of, open_conversation
+
+WELL_FORMED = (
+    "By June 2027, 80% of my 3rd graders will read at grade level on the spring DIBELS, up from 55% this fall, "
+    "through daily small-group phonics lessons I lead."
+)
+ELEMENT_LINES = ("S (Specific & Strategic):", "M (Measurable):", "A (Action-oriented):",
+                 "R (Rigorous, Realistic & Results-focused):", "T (Timed & Tracked):")  # fmt: skip
+
+BAD_INPUT = {
+    "one word": "reading",
+    "5,000 characters": (WELL_FORMED + " ") * 40,
+    "bullets": (
+        "- Who: my 9th grade Algebra 1 students\n- What: solve multi-step linear equations\n"
+        "- Measure: unit test, from 45% to 75% proficient\n"
+        "- How: I will teach worked examples and daily retrieval practice\n- When: by May 28, 2027"
+    ),
+    "another language": (
+        "Para junio de 2027, el 80% de mis estudiantes de tercer grado leerán al nivel de grado, "
+        "a través de grupos pequeños diarios."
+    ),
+    "emoji": "📚📈 my kids will read more 🎉🎉",
+    "three dates, no deadline": (
+        "I will meet with my coach on January 12, February 9 and March 16 to look at student work from my "
+        "7th grade science classes."
+    ),
+}
+
+
+def tips_in(text: str) -> int:
+    return text.count("Tip: ")
+
+
+# -- /goal check ---------------------------------------------------------------------------------------
+
+
+def test_goal_check_gives_a_verdict_per_element_and_offers_to_coach_only_the_missing_parts(
+    chat: Chat, db: Database
+) -> None:
+    reply = chat.say(f"/goal check {WELL_FORMED}")
+    assert reply.startswith("How your goal reads, element by element:")
+    for line in ELEMENT_LINES:
+        assert f"{line} present" in reply, line
+    assert 'Found: "June 2027"' in reply
+    assert tips_in(reply) <= 1  # a well-formed goal gets at most one push-back
+    assert "only the missing parts (Goal type, Data reviewed, Benchmarks), with what I found already filled in" in reply
+    assert "1. Yes\n  2. No" in reply
+    assert goals_of(db) == []  # a check saves nothing
+
+    filled = chat.say("yes")
+    assert filled.startswith(
+        "From your goal I filled in: Specific & Strategic, Measurable, Action-oriented, "
+        "Rigorous, Realistic & Results-focused, Completion date. Now the parts still needed."
+    )
+    assert asks(filled, "goal_type")
+    assert asks(chat.say("student"), "data_reviewed")
+    assert asks(chat.say(GOOD_ANSWERS["data_reviewed"]), "benchmarks")
+    review = chat.say("Jan 29: winter DIBELS; March 31: running records")
+    assert asks(review, "review")  # only the missing parts: the optional alignment is not asked
+    assert "By June 30, 2027" in review  # no calendar loaded: the month's last day
+    saved = chat.say("save")
+    assert saved.startswith("Saved as goal #1:")
+    [goal] = goals_of(db)
+    assert goal["completion_date"] == "2027-06-30"
+    assert "phonics" in goal["action"]
+    assert [b["date"] for b in goal["benchmarks"]] == ["2027-01-29", "2027-03-31"]
+
+
+def test_goal_check_declined_leaves_nothing_open_or_saved(chat: Chat, db: Database) -> None:
+    chat.say(f"/goal check {WELL_FORMED}")
+    assert chat.say("no").startswith("All right. Your goal is not saved")
+    assert open_conversation(db) is None
+    assert goals_of(db) == []
+
+
+def test_goal_check_with_no_text_says_what_to_type(chat: Chat, db: Database) -> None:
+    assert chat.say("/goal check").startswith("Type /goal check followed by your whole goal")
+    assert open_conversation(db) is None
+
+
+@pytest.mark.parametrize("name", list(BAD_INPUT))
+def test_goal_check_of_bad_input_gives_a_useful_verdict_and_saves_nothing(name: str, chat: Chat, db: Database) -> None:
+    reply = chat.say(f"/goal check {BAD_INPUT[name]}")
+    assert reply.startswith("How your goal reads, element by element:"), reply
+    for line in ELEMENT_LINES:
+        assert line in reply
+    assert 1 <= tips_in(reply) <= 5 or name in ("bullets", "5,000 characters")
+    if name == "another language":
+        assert "I can only read goals written in English for now" in reply
+        assert open_conversation(db) is None  # nothing to coach from
+    if name == "three dates, no deadline":
+        assert "T (Timed & Tracked): missing" in reply
+        assert "none of these reads as the completion date" in reply
+    if name == "one word":
+        assert "missing" in reply and "present" not in reply
+    if name == "bullets":
+        assert "M (Measurable): present" in reply and "from 45% to 75%" in reply
+    assert goals_of(db) == []
+
+
+def test_goal_check_with_a_draft_open_gives_the_verdicts_and_leaves_the_draft(chat: Chat, db: Database) -> None:
+    chat.start_goal()
+    chat.say("1")
+    reply = chat.say(f"/goal check {WELL_FORMED}")
+    assert reply.startswith("How your goal reads")
+    assert "You have a goal draft open, so I have not started another" in reply
+    assert open_conversation(db).step == "data_reviewed"  # type: ignore[union-attr]
+
+
+def test_goal_check_escapes_the_goal_text_it_echoes_for_slack(chat: Chat) -> None:
+    reply: Reply = chat.send("/goal check By June 2027 <!channel> my 3rd graders will read at grade level")
+    shown = "\n".join(render_template(m.template, m.context, MRKDWN) for m in reply.messages if m.template)
+    assert "<!channel>" not in shown
+
+
+# -- the coach's first step: paste a goal I already have -----------------------------------------------
+
+
+def test_paste_a_goal_at_the_first_step_fills_in_what_it_finds(chat: Chat) -> None:
+    opening = chat.start_goal()
+    assert "4. Paste a goal I already have" in opening
+    assert chat.say("paste").startswith("Paste or type your whole goal as you have it")
+    reply = chat.say(WELL_FORMED)
+    assert reply.startswith("How your goal reads, element by element:")
+    assert "From your goal I filled in: Specific & Strategic" in reply
+    assert asks(reply, "goal_type")
+
+
+def test_a_whole_goal_typed_at_the_first_step_is_recognised(chat: Chat) -> None:
+    chat.start_goal()
+    reply = chat.say(WELL_FORMED)
+    assert reply.startswith("How your goal reads, element by element:")
+    assert "From your goal I filled in" in reply
+
+
+def test_a_paste_with_nothing_to_build_on_asks_again(chat: Chat) -> None:
+    chat.start_goal()
+    chat.say("4")
+    reply = chat.say("🙂")
+    assert "There is no goal here yet" in reply
+    assert reply.endswith("Paste or type your whole goal as you have it. I'll say what each S.M.A.R.T. part "
+                          "looks like and ask only for what is missing.")  # fmt: skip
+
+
+# -- dialog details -------------------------------------------------------------------------------------
+
+
+PREFIXES = [("student", "student_learning"), ("Professional", "professional_practice"), ("team", "team")]
+
+
+@pytest.mark.parametrize(("typed", "stored"), PREFIXES)
+def test_a_choice_by_an_unambiguous_prefix(typed: str, stored: str, chat: Chat, db: Database) -> None:
+    chat.start_goal()
+    assert asks(chat.say(typed), "data_reviewed")
+    assert open_conversation(db).answers["goal_type"] == stored  # type: ignore[union-attr]
+
+
+def test_back_shows_the_previous_answer_and_keep_keeps_it(chat: Chat, db: Database) -> None:
+    chat.start_goal()
+    chat.answer_through("specific")
+    back = chat.say("back")
+    assert back.startswith(f'Your answer was: "{GOOD_ANSWERS["specific"]}". Type keep to keep it')
+    assert asks(back, "specific")
+    assert asks(chat.say("keep"), "measurable")
+    assert open_conversation(db).answers["specific"] == GOOD_ANSWERS["specific"]  # type: ignore[union-attr]
+    chat.say("back")
+    chat.say("keep")
+    assert open_conversation(db).answers["specific"] == GOOD_ANSWERS["specific"]  # type: ignore[union-attr]
+
+
+def test_cancel_of_a_draft_with_answers_asks_once(chat: Chat, db: Database) -> None:
+    chat.start_goal()
+    chat.answer_through("data_reviewed")
+    confirm = chat.say("cancel")
+    assert confirm.startswith("This draft has answers you typed. Type cancel again to discard it")
+    assert open_conversation(db) is not None
+    assert chat.say("cancel").startswith("Cancelled.")
+    assert open_conversation(db) is None
+
+
+def test_cancel_of_an_empty_draft_needs_no_confirmation(chat: Chat, db: Database) -> None:
+    chat.start_goal()
+    assert chat.say("cancel").startswith("Cancelled.")
+    assert open_conversation(db) is None
+
+
+def test_benchmarks_in_the_timed_answer_fill_the_benchmarks_step(chat: Chat, db: Database) -> None:
+    chat.start_goal()
+    chat.answer_through("results")
+    reply = chat.say("By June 15, 2027, with checkpoints on January 29 and March 31")
+    assert reply.startswith("Your answer already names benchmark dates, so I filled in Benchmarks: ")
+    assert "2027-" not in reply  # readable dates, never ISO
+    assert asks(reply, "alignment")
+    answers = open_conversation(db).answers  # type: ignore[union-attr]
+    assert answers["completion_date"] == "2027-06-15"
+    assert [b["date"] for b in answers["benchmarks"]] == ["2027-01-29", "2027-03-31"]
+
+
+def test_a_measure_in_the_specific_answer_fills_the_measurable_step(chat: Chat, db: Database) -> None:
+    chat.start_goal()
+    chat.answer_through("data_reviewed")
+    reply = chat.say("my 4th graders will read fluently, from 38% to 70% at benchmark on the DIBELS fluency probe")
+    assert reply.startswith('Your answer already names a measure, so I filled in Measurable: "')
+    assert asks(reply, "action")
+    assert "38%" in open_conversation(db).answers["measurable"]  # type: ignore[union-attr]
+
+
+# -- growthbot goal check ------------------------------------------------------------------------------
+
+
+def growthbot(tmp_path: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if k.upper() not in ("DATABASE_URL", "DEFAULT_TIMEZONE", "LOG_LEVEL")}
+    env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", DEFAULT_TIMEZONE="America/New_York",
+               PYTHONIOENCODING="utf-8")  # fmt: skip
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                          encoding="utf-8", cwd=tmp_path, env=env, timeout=60, check=False)  # fmt: skip
+
+
+def test_cli_goal_check_json_has_exactly_the_documented_shape(tmp_path: Path) -> None:
+    result = growthbot(tmp_path, "goal", "check", "--json", stdin=WELL_FORMED)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert list(data) == ["elements"]
+    assert list(data["elements"]) == ["S", "M", "A", "R", "T"]
+    for verdict in data["elements"].values():
+        assert set(verdict) == {"present", "evidence", "tips"}
+        assert isinstance(verdict["present"], bool) and isinstance(verdict["evidence"], str)
+        assert all(isinstance(tip, str) for tip in verdict["tips"])
+    assert all(v["present"] for v in data["elements"].values())
+    assert sum(len(v["tips"]) for v in data["elements"].values()) <= 1
+
+
+def test_cli_goal_check_text_argument_prints_the_verdicts(tmp_path: Path) -> None:
+    result = growthbot(tmp_path, "goal", "check", BAD_INPUT["three dates, no deadline"])
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("How your goal reads, element by element:")
+    assert "T (Timed & Tracked): missing" in result.stdout
+
+
+@pytest.mark.parametrize("stdin", ["", "   \n", "🙂"])
+def test_cli_goal_check_of_empty_input_says_there_is_no_goal_yet(stdin: str, tmp_path: Path) -> None:
+    result = growthbot(tmp_path, "goal", "check", "-", "--json", stdin=stdin)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    assert not any(v["present"] for v in data["elements"].values())
+    assert data["elements"]["S"]["tips"][0].startswith("There is no goal here yet")
