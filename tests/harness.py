@@ -6,16 +6,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot.adapters.console import to_inbound
 from bot.render.plain import render_plain
 from handlers.goals.export import goal_rows
-from handlers.messages import Inbound, Reply
+from handlers.messages import Inbound, Outbound, Reply
 from handlers.router import Bot
+from scheduling.clock import FakeClock
+from scheduling.tick import Recipient
 from storage.database import Database
 from storage.models import Conversation
 from storage.unit_of_work import unit_of_work
@@ -156,3 +160,45 @@ def open_conversation(db: Database, user: str = "alice") -> ConversationRow | No
 def goals_of(db: Database, user: str = "alice") -> list[dict[str, Any]]:
     """The export rows (handlers.export.goal_rows) of one user's goals, oldest first."""
     return [row for row in goal_rows(db) if row["user_id"] == user]
+
+
+NY = ZoneInfo("America/New_York")
+
+
+@dataclass
+class Delivered:
+    """One message the scheduler delivered: to whom (a person's handle, or the channel it was posted in)."""
+
+    to: str
+    text: str
+    at: datetime
+    attachments: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def local(self) -> datetime:
+        return self.at.astimezone(NY)
+
+    @property
+    def first_line(self) -> str:
+        return self.text.split("\n")[0]
+
+
+class Inbox:
+    """A sender that keeps what each person (or channel) received, and when, as the terminal shows it."""
+
+    def __init__(self, clock: FakeClock) -> None:
+        self.clock = clock
+        self.items: list[Delivered] = []
+
+    def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
+        text = "\n\n".join(render_plain(Outbound.model_validate(m)) for m in payload["messages"])
+        channel = (payload.get("channel") or {}).get("name")  # a post in a team's channel, seen by the team
+        attachments = payload.get("attachments") or []
+        self.items.append(Delivered(channel or recipient.user_id, text, self.clock.now(), attachments))
+
+    def of(self, user: str) -> list[Delivered]:
+        return [item for item in self.items if item.to == user]
+
+    def take(self) -> list[Delivered]:
+        items, self.items = self.items, []
+        return items

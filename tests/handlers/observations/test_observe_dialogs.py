@@ -2,58 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from icalendar import Calendar
 
 from bot.app import Runtime, assemble
-from bot.render.plain import render_plain
 from bot.settings import Settings
-from handlers.messages import Outbound
 from scheduling.clock import FakeClock
-from scheduling.tick import Recipient, Ticker
+from scheduling.tick import Ticker
 from storage.database import Database
 from storage.models import ClosedDay, SchoolYear
 from storage.unit_of_work import unit_of_work
-from tests.harness import Chat
+from tests.harness import Chat, Inbox
 
 NY = ZoneInfo("America/New_York")
 OVERDUE = "Overdue: written feedback for Dana Kim (#1)"
-
-
-@dataclass
-class Delivered:
-    to: str
-    text: str
-    at: datetime
-    attachments: list[dict[str, str]] = field(default_factory=list)
-
-    @property
-    def local(self) -> datetime:
-        return self.at.astimezone(NY)
-
-
-class Inbox:
-    """A sender that keeps what each person received, and when."""
-
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.items: list[Delivered] = []
-
-    def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
-        text = "\n\n".join(render_plain(Outbound.model_validate(m)) for m in payload["messages"])
-        self.items.append(Delivered(recipient.user_id, text, self.clock.now(), payload.get("attachments") or []))
-
-    def of(self, user: str) -> list[Delivered]:
-        return [item for item in self.items if item.to == user]
-
-    def take(self) -> list[Delivered]:
-        items, self.items = self.items, []
-        return items
 
 
 @dataclass

@@ -9,16 +9,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.app import Runtime, assemble
-from bot.render.plain import render_plain
 from bot.settings import Settings
-from handlers.messages import Outbound
 from scheduling.clock import FakeClock
 from scheduling.preview import upcoming
-from scheduling.tick import QuietHours, Recipient, Ticker
+from scheduling.tick import QuietHours, Ticker
 from storage.database import Database
 from storage.models import ClosedDay, SchoolYear
 from storage.unit_of_work import Repos, unit_of_work
-from tests.harness import Chat
+from tests.harness import Chat, Inbox
 
 NY = ZoneInfo("America/New_York")
 CLOSED = {
@@ -31,40 +29,6 @@ CLOSED = {
     date(2027, 5, 31): "Memorial Day",
 }  # fmt: skip
 FIRST_DAY, LAST_DAY = date(2026, 9, 2), date(2027, 6, 22)
-
-
-@dataclass
-class Delivered:
-    to: str
-    text: str
-    at: datetime
-    kind: str = ""
-
-    @property
-    def local(self) -> datetime:
-        return self.at.astimezone(NY)
-
-    @property
-    def first_line(self) -> str:
-        return self.text.split("\n")[0]
-
-
-class Inbox:
-    def __init__(self, clock: FakeClock) -> None:
-        self.clock = clock
-        self.items: list[Delivered] = []
-
-    def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
-        text = "\n\n".join(render_plain(Outbound.model_validate(m)) for m in payload["messages"])
-        channel = (payload.get("channel") or {}).get("name")  # a post in a team's channel, seen by the team
-        self.items.append(Delivered(channel or recipient.user_id, text, self.clock.now()))
-
-    def of(self, user: str) -> list[Delivered]:
-        return [item for item in self.items if item.to == user]
-
-    def take(self) -> list[Delivered]:
-        items, self.items = self.items, []
-        return items
 
 
 @dataclass
