@@ -9,14 +9,14 @@ from typing import Any
 
 from handlers.engine import Check, CheckContext, Problem
 from handlers.features import CliEnv, Invocation, Port
+from handlers.file_import import Refused, import_file, workspace_arguments
 from handlers.forms import FormResult, FormSpec, Submission
 from handlers.messages import Outbound, Reply
 from handlers.partnerships.plan import PLAN_COLUMNS, read_members, read_plan, read_row, stamp
 from handlers.partnerships.service import MEETING_KINDS, PartnershipService, day_label, members_of
 from handlers.plc.cadence import CadenceProblem, check_cadence, read_cadence
-from handlers.plc.commands import Refused, workspace_arguments
 from storage.models import Partnership, Person
-from storage.unit_of_work import Repos, unit_of_work
+from storage.unit_of_work import Repos
 
 NEW_FORM, STEP_FORM, NOTES_FORM = "partnership_new", "partnership_step", "partnership_notes"
 LEAD_ROLES = ("partnership_lead", "admin")
@@ -276,30 +276,19 @@ def configure_partnership(parser: argparse.ArgumentParser) -> None:
 
 
 def run_import_plan(args: argparse.Namespace, env: CliEnv, service: PartnershipService) -> int:
-    try:
-        text = args.file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"growthbot: can't read {args.file}: {error}", file=env.err)
-        return 1
-    try:
-        with unit_of_work(env.db) as repos:
-            workspace = repos.workspaces.ensure(args.platform, args.workspace, env.now)
-            found = repos.partnerships.in_workspace(workspace.id)
-            if args.partnership:
-                found = [p for p in found if p.name.lower() == args.partnership.strip().lower()]
-            if len(found) != 1:
-                raise Refused([f"name the partnership with --partnership (there are {len(found)} matching)"])
-            partnership = found[0]
-            members = [p for p, _r in members_of(repos, partnership)]
-            rows, problems = read_plan(text, members, env.now.astimezone(service.zone).date())
-            if problems:
-                raise Refused(problems)
-            for step in repos.partnerships.add_steps(partnership.id, [stamp(r, env.now) for r in rows]):
-                service.nudge_step(repos, partnership, step, env.now)
-    except Refused as refused:
-        for problem in refused.problems:
-            print(f"{args.file.name}: {problem}", file=env.err)
-        print("Nothing was imported.", file=env.err)
-        return 1
-    print(f"Imported {len(rows)} action steps into {partnership.name}.", file=env.out)
-    return 0
+    def load(repos: Repos, workspace_id: int, text: str) -> str:
+        found = repos.partnerships.in_workspace(workspace_id)
+        if args.partnership:
+            found = [p for p in found if p.name.lower() == args.partnership.strip().lower()]
+        if len(found) != 1:
+            raise Refused([f"name the partnership with --partnership (there are {len(found)} matching)"])
+        partnership = found[0]
+        members = [p for p, _r in members_of(repos, partnership)]
+        rows, problems = read_plan(text, members, env.now.astimezone(service.zone).date())
+        if problems:
+            raise Refused(problems)
+        for step in repos.partnerships.add_steps(partnership.id, [stamp(r, env.now) for r in rows]):
+            service.nudge_step(repos, partnership, step, env.now)
+        return f"Imported {len(rows)} action steps into {partnership.name}."
+
+    return import_file(args, env, load)

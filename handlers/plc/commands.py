@@ -10,13 +10,14 @@ from pathlib import Path
 from typing import Any
 
 from handlers.features import CliEnv, Invocation, Port
+from handlers.file_import import Refused, import_file, workspace_arguments
 from handlers.messages import Outbound, Reply
 from handlers.plc.cadence import CadenceProblem, read_cadence
 from handlers.plc.forms import LOG_FORM, NEW_FORM, read_assessments
 from handlers.plc.people import split_refs
 from handlers.plc.service import NewTeam, PlcService, members_of
 from storage.models import PlcTeam
-from storage.unit_of_work import Repos, unit_of_work
+from storage.unit_of_work import Repos
 
 IMPORT_COLUMNS = ("name", "school", "lead", "members", "channel", "cadence", "assessments")
 REQUIRED_COLUMNS = ("name", "lead", "members", "cadence")
@@ -98,19 +99,6 @@ def configure_plc(parser: argparse.ArgumentParser) -> None:
     workspace_arguments(imports)
 
 
-def workspace_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--platform", default="console", help="the workspace's platform (default: console)")
-    parser.add_argument("--workspace", default="local", help="the workspace's id on it (default: local)")
-
-
-class Refused(Exception):
-    """Problems found in a file: raised inside the transaction so nothing of it is kept."""
-
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"{len(problems)} problems")
-        self.problems = problems
-
-
 def import_teams(repos: Repos, workspace_id: int, text: str, service: PlcService, now: Any) -> list[str]:
     """Check every row first; save all of them only if none has a problem. Returns the problems (line, column)."""
     reader = csv.DictReader(io.StringIO(text))
@@ -163,22 +151,10 @@ def import_teams(repos: Repos, workspace_id: int, text: str, service: PlcService
 
 
 def run_import(args: argparse.Namespace, env: CliEnv, service: PlcService) -> int:
-    try:
-        text = args.file.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as error:
-        print(f"growthbot: can't read {args.file}: {error}", file=env.err)
-        return 1
-    try:
-        with unit_of_work(env.db) as repos:
-            workspace = repos.workspaces.ensure(args.platform, args.workspace, env.now)
-            problems = import_teams(repos, workspace.id, text, service, env.now)
-            if problems:
-                raise Refused(problems)
-            count = len(repos.plc.in_workspace(workspace.id))
-    except Refused as refused:
-        for problem in refused.problems:
-            print(f"{args.file.name}: {problem}", file=env.err)
-        print("Nothing was imported.", file=env.err)
-        return 1
-    print(f"Imported PLC teams; {count} in the workspace now.", file=env.out)
-    return 0
+    def load(repos: Repos, workspace_id: int, text: str) -> str:
+        problems = import_teams(repos, workspace_id, text, service, env.now)
+        if problems:
+            raise Refused(problems)
+        return f"Imported PLC teams; {len(repos.plc.in_workspace(workspace_id))} in the workspace now."
+
+    return import_file(args, env, load)
