@@ -100,27 +100,14 @@ def build_package(
     out: Path,
     base_url: str,
     *,
-    valid_domains: Sequence[str] | None = None,
-    version: str = "1.0.0",
-    manifest_id: str | None = None,
-    privacy_url: str | None = None,
-    terms_url: str | None = None,
-    supports_files: bool = False,
     template_dir: Path = TEMPLATE_DIR,
+    **options: Any,
 ) -> Path:
-    """Write the upload package (manifest.json, color.png, outline.png at the zip's root) to `out`."""
-    manifest = teams_manifest(
-        app_id,
-        commands,
-        base_url,
-        valid_domains=valid_domains,
-        version=version,
-        manifest_id=manifest_id,
-        privacy_url=privacy_url,
-        terms_url=terms_url,
-        supports_files=supports_files,
-        template_dir=template_dir,
-    )
+    """Write the upload package (manifest.json, color.png, outline.png at the zip's root) to `out`.
+
+    `options` are `teams_manifest`'s keyword arguments (version, manifest_id, privacy_url, ...).
+    """
+    manifest = teams_manifest(app_id, commands, base_url, template_dir=template_dir, **options)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as package:
