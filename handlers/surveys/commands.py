@@ -9,6 +9,7 @@ from typing import Any
 from handlers.features import Invocation, Port
 from handlers.messages import Outbound, Reply
 from handlers.observations.when import When, parse_when
+from handlers.org.staff import ROLES
 from handlers.surveys.flow import SurveyFlow, flow_name
 from handlers.surveys.instruments import Instrument
 from handlers.surveys.service import MAX_REMINDERS, MODES, SurveyService, _say, describe, modal_form_id
@@ -18,7 +19,8 @@ from storage.unit_of_work import Repos
 KEYWORDS = ("closes", "close", "remind", "every", "for")
 _WEEKDAYS = {"monday": "MO", "tuesday": "TU", "wednesday": "WE", "thursday": "TH", "friday": "FR",
              "mon": "MO", "tue": "TU", "wed": "WE", "thu": "TH", "fri": "FR"}  # fmt: skip
-_TOKEN = re.compile(r"<[^>]*>|\S+")
+# a Slack mention, a word with a quoted part (`school:"Hillside Elementary"`, curly quotes too), or a word
+_TOKEN = re.compile(r'<[^>]*>|[^\s"\u201c\u201d]*["\u201c\u201d][^"\u201c\u201d\n]{0,200}["\u201c\u201d]\S*|\S+')
 
 
 def _reply(*messages: Outbound) -> Reply:
@@ -113,9 +115,18 @@ class SurveyCommands:
                 parts.setdefault("_stray", []).append(token)
         return targets, parts, mode
 
+    @staticmethod
+    def _guest(person: Person, verb: str) -> Reply | None:
+        """Sending takes a roster role: a guest (someone who has only chatted with the bot) is told who may."""
+        if person.active and person.has_role(*ROLES):
+            return None
+        return _reply(_say("surveys/errors/guest", verb=verb, roles=ROLES))
+
     def send(self, invocation: Invocation, rest: str) -> Reply:
         """`send <instrument> to <who...> [named|confidential|anonymous] [closes <when>] [remind <when>]`"""
         repos, person, now = invocation.repos, invocation.person, invocation.now
+        if refused := self._guest(person, "send"):
+            return refused
         head = rest.split(maxsplit=2)
         if len(head) < 3 or head[1].lower() != "to":
             return _reply(_say("surveys/errors/send_usage", instruments=self._catalogue()))
@@ -145,7 +156,7 @@ class SurveyCommands:
         if len(reminders) > MAX_REMINDERS:
             return _reply(_say("surveys/errors/too_many_reminders", most=MAX_REMINDERS))
         chosen = mode or "confidential"
-        survey = self.service.send(repos, person, instrument, chosen, targets.people, " ".join(refs), now,
+        survey = self.service.send(repos, person, instrument, chosen, targets.people, " ".join(targets.refs), now,
                                    closes_at, reminders)  # fmt: skip
         zone = self.service.zone(person)
         return _reply(_say("surveys/sent", id=survey.id, title=survey.title, mode=chosen, invited=survey.invited,
@@ -157,6 +168,8 @@ class SurveyCommands:
     def pulse(self, invocation: Invocation, rest: str) -> Reply:
         """`pulse <instrument> to <who...> every [other] <weekday> <time> [mode] [for <days> days]`"""
         repos, person, now = invocation.repos, invocation.person, invocation.now
+        if refused := self._guest(person, "pulse"):
+            return refused
         head = rest.split(maxsplit=2)
         if len(head) < 3 or head[1].lower() != "to":
             return _reply(_say("surveys/errors/pulse_usage"))
@@ -186,7 +199,9 @@ class SurveyCommands:
             return _reply(_say("surveys/errors/pulse_usage"))
         rrule = f"FREQ=WEEKLY;INTERVAL={interval};BYDAY={_WEEKDAYS[every[0].rstrip('s')]}"
         chosen = mode or "confidential"
-        schedule = self.service.add_pulse(repos, person, instrument, chosen, refs, rrule, first.at, close_days, now)
+        schedule = self.service.add_pulse(
+            repos, person, instrument, chosen, targets.refs, rrule, first.at, close_days, now
+        )
         context = {"id": schedule.id, "title": instrument.title, "mode": chosen, "other": interval == 2,
                    "first": describe(first.at, self.service.zone(person)), "days": close_days,
                    "weekday": every[0].rstrip("s").capitalize(), "people": len(targets.people)}  # fmt: skip

@@ -12,8 +12,10 @@ import logging
 import random
 import re
 import statistics
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,10 +51,58 @@ def describe(moment: datetime, zone: ZoneInfo) -> str:
 
 @dataclass(frozen=True)
 class Targets:
-    """Who a send reaches (each person once), or what was wrong with the list."""
+    """Who a send reaches (each person once), or what was wrong with the list; `refs` are the targets as
+    resolved (`school:"Hillside Elementary"` for `school:hillside`), to store and to resolve again later."""
 
     people: list[int]
     problem: Outbound | None = None
+    refs: list[str] = field(default_factory=list)
+
+
+_QUOTES = str.maketrans("", "", '"\u201c\u201d')
+
+
+def _unquoted(text: str) -> str | None:
+    """The name inside quotes (`"Hillside Elementary"`, curly quotes too), or None when it is not quoted."""
+    text = text.strip()
+    if len(text) >= 2 and text[0] in '"\u201c\u201d' and text[-1] in '"\u201c\u201d':
+        return text[1:-1]
+    return None
+
+
+def _may_continue(token: str) -> bool:
+    """Whether a word after `school:Hillside` may be more of the name, rather than a target of its own."""
+    lowered = token.lower()
+    return not (
+        lowered.startswith(("@", "#", "<", "school:", "plc:")) or "@" in lowered or lowered in ("everyone", "all")
+    )
+
+
+def _plain(text: str) -> str:
+    """A name as matched: no quotes, `_` for a space, spacing folded, lower case."""
+    return " ".join(text.translate(_QUOTES).replace("_", " ").split()).lower()
+
+
+def _named(words: list[str], names: Mapping[str, object], kind: str) -> tuple[int, str] | Outbound:
+    """The known name the first words begin: the most words that are a name, or the start of only one name
+    (a whole-word start wins over a partial one). Returns how many words it took and the name, or what to say."""
+    plain = {name: _plain(name) for name in names}
+    for used in range(len(words), 0, -1):
+        typed = _plain(" ".join(words[:used]))
+        if not typed:
+            continue
+        exact = [name for name, p in plain.items() if p == typed]
+        if exact:
+            return used, exact[0]
+        starting = [name for name, p in plain.items() if p.startswith(typed)]
+        whole_words = [name for name in starting if plain[name].startswith(typed + " ")]
+        if len(starting) == 1 or len(whole_words) == 1:
+            return used, (whole_words or starting)[0]
+        if starting:
+            shown = " ".join(words[:used]).translate(_QUOTES).strip()
+            return _say(f"surveys/errors/ambiguous_{kind}", name=shown[:80], names=starting[:10])
+    shown = " ".join(words).translate(_QUOTES).strip()
+    return _say(f"surveys/errors/unknown_{kind}", name=shown[:80], known=list(names)[:20])
 
 
 class SurveyService:
@@ -70,53 +120,63 @@ class SurveyService:
     # -- targets -------------------------------------------------------------------------------------
 
     def resolve(self, repos: Repos, workspace_id: int, refs: list[str]) -> Targets:
+        """Who the refs reach. `school:` and `plc:` take the words after them up to the longest name they begin
+        (`school:Hillside Elementary`, `school:hillside`), or a quoted name (`school:"Hillside Elementary"`)."""
         people: list[int] = []
-        for ref in refs:
+        shown: list[str] = []
+        index = 0
+        while index < len(refs):
+            ref = refs[index]
+            index += 1
             lowered = ref.lower()
             if lowered in ("everyone", "all"):
                 people += repos.surveys.people_ids(workspace_id)
-            elif lowered.startswith("school:"):
-                name = ref.split(":", 1)[1].strip().replace("_", " ")
-                school = repos.surveys.school_named(workspace_id, name)
-                if school is None:
-                    known = repos.surveys.school_names(workspace_id)
-                    return Targets([], _say("surveys/errors/unknown_school", name=name[:80], known=known))
-                people += repos.surveys.people_ids(workspace_id, school.id)
-            elif lowered.startswith("plc:"):
-                found = self._plc_team(repos, workspace_id, ref.split(":", 1)[1])
-                if isinstance(found, Outbound):
-                    return Targets([], found)
-                people += found
+            elif lowered.startswith(("school:", "plc:")):
+                kind, typed = ref.split(":", 1)
+                kind = kind.lower()
+                quoted = _unquoted(typed)
+                words = [quoted] if quoted is not None else [typed, *takewhile(_may_continue, refs[index:])]
+                if kind == "school":
+                    schools = {name: name for name in repos.surveys.school_names(workspace_id)}
+                    found = _named(words, schools, kind)
+                    if isinstance(found, Outbound):
+                        return Targets([], found)
+                    used, name = found
+                    school = repos.surveys.school_named(workspace_id, name)
+                    assert school is not None
+                    people += repos.surveys.people_ids(workspace_id, school.id)
+                else:
+                    teams = {team.name: team for team in repos.plc.in_workspace(workspace_id)}
+                    found = _named(words, teams, kind)
+                    if isinstance(found, Outbound):
+                        return Targets([], found)
+                    used, name = found
+                    people += self._team_people(teams[name])
+                index += used - 1 if quoted is None else 0
+                shown.append(f'{kind}:"{name}"' if " " in name else f"{kind}:{name}")
+                continue
             elif lowered.startswith(("#", "<#")):
-                found = self._channel(repos, workspace_id, ref)
-                if isinstance(found, Outbound):
-                    return Targets([], found)
-                people += found
+                found_people = self._channel(repos, workspace_id, ref)
+                if isinstance(found_people, Outbound):
+                    return Targets([], found_people)
+                people += found_people
             else:
-                found = repos.people.resolve(workspace_id, ref)
-                if not found:
+                matches = repos.people.resolve(workspace_id, ref)
+                if not matches:
                     return Targets([], _say("surveys/errors/unknown_person", ref=ref.strip()[:80]))
-                if len(found) > 1:
-                    names = [p.display_name for p in found[:5]]
+                if len(matches) > 1:
+                    names = [p.display_name for p in matches[:5]]
                     return Targets([], _say("surveys/errors/ambiguous_person", ref=ref[:80], names=names))
-                people.append(found[0].id)
+                people.append(matches[0].id)
+            shown.append(ref)
         unique = list(dict.fromkeys(people))
         if not unique:
             return Targets([], _say("surveys/errors/nobody", refs=" ".join(refs)[:120]))
-        return Targets(unique)
+        return Targets(unique, refs=shown)
 
     @staticmethod
     def _team_people(team: PlcTeam) -> list[int]:
         return list(dict.fromkeys([*([team.lead_id] if team.lead_id else []), *(team.member_ids or [])]))
-
-    def _plc_team(self, repos: Repos, workspace_id: int, name: str) -> list[int] | Outbound:
-        """`plc:Grade_4_PLC`: the team's lead and members, by its name (underscores for spaces, any case)."""
-        wanted = " ".join(name.replace("_", " ").split()).lower()
-        teams = repos.plc.in_workspace(workspace_id)
-        team = next((t for t in teams if t.name.lower() == wanted), None)
-        if team is None:
-            return _say("surveys/errors/unknown_plc", name=name.strip()[:80], known=[t.name for t in teams][:20])
-        return self._team_people(team)
 
     def _channel(self, repos: Repos, workspace_id: int, ref: str) -> list[int] | Outbound:
         """`#grade4-plc`: the people of the PLC team that uses that channel. Other channels' members are the

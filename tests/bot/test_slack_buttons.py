@@ -20,7 +20,7 @@ from storage.models import OutboxMessage
 from storage.unit_of_work import unit_of_work
 from tests.bot.conftest import TEACHER, SlackRig
 from tests.bot.test_slack_observe import responses
-from tests.bot.test_slack_surveys import FACILITATOR, opened
+from tests.bot.test_slack_surveys import FACILITATOR, facilitator, opened
 
 
 def close_view(rig: SlackRig, user: str, view: dict[str, Any]) -> None:
@@ -39,6 +39,7 @@ def test_the_invitation_answer_button_opens_the_survey_modal_once_until_it_is_cl
     with unit_of_work(rig.runtime.db) as repos:
         workspace = repos.workspaces.ensure("slack", "T1", rig.runtime.clock.now())
         repos.people.ensure(workspace.id, TEACHER, rig.runtime.clock.now(), "Dana Kim", "America/Chicago")
+    facilitator(rig)
     rig.slack.command(FACILITATOR, f"send exit_slip to <@{TEACHER}> confidential", name="/survey",
                       response_url=rig.api.respond_url)  # fmt: skip
     assert "goes to 1 person now" in responses(rig, 1)[0]
@@ -164,6 +165,7 @@ def test_a_channel_the_bot_is_not_in_sends_the_check_in_to_each_member_and_tells
 
 def test_a_survey_to_a_plc_channel_mention_reaches_the_team(rig: SlackRig) -> None:
     plc_team(rig, "#grade4-plc")
+    facilitator(rig)
     rig.slack.command(FACILITATOR, "send exit_slip to <#C0PLC|grade4-plc> confidential", name="/survey",
                       response_url=rig.api.respond_url)  # fmt: skip
     assert "goes to 2 people now" in responses(rig, 1)[0]

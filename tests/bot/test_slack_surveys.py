@@ -16,6 +16,15 @@ from tests.bot.test_slack_observe import responses
 FACILITATOR = "U900"
 
 
+def facilitator(rig: SlackRig) -> None:
+    """The sender is on the roster as a facilitator: sending a survey takes a roster role."""
+    with unit_of_work(rig.runtime.db) as repos:
+        workspace = repos.workspaces.ensure("slack", "T1", rig.runtime.clock.now())
+        repos.people.ensure(
+            workspace.id, FACILITATOR, rig.runtime.clock.now(), "Ana Patel", "America/Chicago"
+        ).roles = ["facilitator"]
+
+
 def opened(rig: SlackRig, count: int = 1) -> dict[str, Any]:
     calls = rig.api.wait_for(lambda calls: sum(c.method == "views.open" for c in calls) >= count)
     params = [c.params for c in calls if c.method == "views.open"][count - 1]
@@ -27,6 +36,7 @@ def test_a_confidential_exit_slip_opens_as_a_modal_says_the_mode_first_and_saves
     with unit_of_work(rig.runtime.db) as repos:
         workspace = repos.workspaces.ensure("slack", "T1", rig.runtime.clock.now())
         repos.people.ensure(workspace.id, TEACHER, rig.runtime.clock.now(), "Dana Kim", "America/Chicago")
+    facilitator(rig)
     rig.slack.command(FACILITATOR, f"send exit_slip to <@{TEACHER}> confidential", name="/survey",
                       response_url=rig.api.respond_url)  # fmt: skip
     assert "goes to 1 person now" in responses(rig, 1)[0]

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from storage.models import Person, SurveyInvitation, SurveyNamedAnswer, SurveySealedAnswer
+from storage.models import Person, Schedule, SurveyInvitation, SurveyNamedAnswer, SurveySealedAnswer
 from storage.unit_of_work import unit_of_work
 from tests.handlers.observations.test_observe_dialogs import Org, org  # noqa: F401  (the org fixture)
 from tests.harness import open_conversation
@@ -230,3 +230,28 @@ def test_odd_digits_and_huge_numbers_are_not_survey_numbers(org: Org) -> None:  
     assert 'I don\'t know "/survey ²"' in chat.say("/survey ²")
     assert "Which survey?" in chat.say("/survey answer ²")
     assert "Which survey?" in chat.say("/survey results 99999999999999999999999")
+
+
+def test_a_guest_cannot_send_or_set_up_a_pulse_and_is_told_who_can(org: Org, db) -> None:  # noqa: F811
+    """Someone not on the roster (they have only chatted with the bot) is told who may send; nothing is saved."""
+    guest = org.chat("visitor")
+    said = guest.say("/survey send exit_slip to @kim confidential")
+    assert said == (
+        "Only people on the roster, with a role (teacher, evaluator, plc_lead, facilitator, partnership_lead, "
+        "admin), can send surveys, and you are not on it. Ask a district admin to add you (growthbot roster "
+        "import). You can still answer surveys sent to you: type /survey."
+    )
+    said = guest.say("/survey pulse pulse to @kim every Friday 2pm")
+    assert (
+        "with a role (teacher, evaluator, plc_lead, facilitator, partnership_lead, admin), can set up a pulse" in said
+    )
+    org.ticker.tick()
+    assert org.inbox.take() == []
+    with unit_of_work(db) as repos:
+        assert repos.surveys.all_in() == []
+        assert repos.session.scalars(select(Schedule).where(Schedule.kind == "survey.pulse")).all() == []
+        visitor = repos.session.scalars(select(Person).where(Person.platform_user_id == "visitor")).one()
+        visitor.roles = ["teacher"]  # put on the roster
+    assert "Survey #1: Session exit slip (confidential) goes to 1 person now" in guest.say(
+        "/survey send exit_slip to @kim confidential"
+    )
