@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, exists, func, or_, select, update
-from sqlalchemy.orm import aliased
+from sqlalchemy import bindparam, delete, exists, func, or_, select, update
 
 from storage.database import Database, insert_or_skip
 from storage.models import InboxItem
@@ -71,26 +70,49 @@ def put(
     return db.inbox_writes.submit(values, write)
 
 
+@cache
+def _claimable(dialect_name: str) -> Any:
+    """The head item of each conversation whose earlier items are all done, built once (Core, cached): the drain
+    claims often, and building the ORM query with its alias each time was 40% of the drain's own Python."""
+    table = InboxItem.__table__
+    earlier = table.alias("earlier")
+    blocked = exists().where(
+        earlier.c.order_key == table.c.order_key, earlier.c.id < table.c.id, earlier.c.status == "pending"
+    )
+    now = bindparam("now", type_=InboxItem.__table__.c.lease_until.type)
+    query = (
+        select(table.c.id, table.c.platform, table.c.kind, table.c.body, table.c.attempts)
+        .where(table.c.status == "pending", or_(table.c.lease_until.is_(None), table.c.lease_until < now), ~blocked)
+        .order_by(table.c.id)
+    )
+    if dialect_name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=table)
+    return query
+
+
+@cache
+def _lease() -> Any:
+    table = InboxItem.__table__
+    return (
+        update(table)
+        .where(table.c.id.in_(bindparam("ids", expanding=True)))
+        .values(
+            claimed_by=bindparam("by"),
+            lease_until=bindparam("until", type_=table.c.lease_until.type),
+            attempts=table.c.attempts + 1,
+        )
+    )
+
+
 def claim(db: Database, worker: str, now: datetime, lease: timedelta, limit: int) -> list[Claimed]:
     """Lease the head item of up to `limit` conversations whose earlier items are all done."""
-    earlier = aliased(InboxItem)
-    blocked = exists().where(
-        earlier.order_key == InboxItem.order_key, earlier.id < InboxItem.id, earlier.status == "pending"
-    )
-    free = or_(InboxItem.lease_until.is_(None), InboxItem.lease_until < now)
-    query = select(InboxItem).where(InboxItem.status == "pending", free, ~blocked).order_by(InboxItem.id).limit(limit)
-    with db.inbox_sessions.begin() as session:
-        if session.get_bind().dialect.name == "postgresql":
-            query = query.with_for_update(skip_locked=True, of=InboxItem)
-        rows = list(session.scalars(query))
+    engine = db.inbox_sessions.kw["bind"]
+    with engine.begin() as connection:
+        rows = connection.execute(_claimable(engine.dialect.name).limit(limit), {"now": now}).all()
         if not rows:
             return []
-        session.execute(
-            update(InboxItem)
-            .where(InboxItem.id.in_([row.id for row in rows]))
-            .values(claimed_by=worker, lease_until=now + lease, attempts=InboxItem.attempts + 1)
-        )
-        return [Claimed(row.id, row.platform, row.kind, dict(row.body), row.attempts + 1) for row in rows]
+        connection.execute(_lease(), {"ids": [row.id for row in rows], "by": worker, "until": now + lease})
+    return [Claimed(row.id, row.platform, row.kind, dict(row.body), row.attempts + 1) for row in rows]
 
 
 def finish(db: Database, item_id: int, now: datetime, failed: bool = False) -> None:
