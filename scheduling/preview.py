@@ -69,9 +69,11 @@ class _Walk:
     def deliver(self, person: Person, kind: str, due_at: datetime, payload: dict[str, Any], **ids: Any) -> None:
         """When the tick's delivery would send this row: its recipient's window, and away for reminders."""
         calendar = self.calendar(person.workspace_id)
-        window = self.quiet.window_for(person, self.default_timezone)
+        in_channel = bool(payload.get("channel"))  # a channel post keeps the district's hours, as the tick does
+        window = self.quiet.window_for(None if in_channel else person, self.default_timezone)
         intended = next_delivery_time(due_at, window, calendar, None)
         away = person.away_until if person.away_until is not None and person.away_until > intended else None
+        away = None if in_channel else away
         status = "sends"
         at = intended
         if away is not None:

@@ -186,14 +186,17 @@ class QuietHours:
     start: str = DEFAULT_START.strftime("%H:%M")
     end: str = DEFAULT_END.strftime("%H:%M")
 
-    def window_for(self, person: Person, default_zone: str) -> Window:
+    def window_for(self, person: Person | None, default_zone: str) -> Window:
+        """The person's own window, or with no person (a post in a channel) the district's hours in its zone."""
         try:
-            zone = ZoneInfo(person.time_zone or default_zone)
+            zone = ZoneInfo((person.time_zone if person else None) or default_zone)
         except (ZoneInfoNotFoundError, ValueError):
             zone = ZoneInfo(default_zone)
         start, end = parse_hhmm(self.start, DEFAULT_START), parse_hhmm(self.end, DEFAULT_END)
         if start >= end:
             start, end = DEFAULT_START, DEFAULT_END
+        if person is None:
+            return Window(zone=zone, start=start, end=end)
         own_start, own_end = parse_hhmm(person.quiet_start, start), parse_hhmm(person.quiet_end, end)
         if own_start < own_end:  # a window that closes before it opens would hold their messages forever
             start, end = own_start, own_end
@@ -422,7 +425,10 @@ class Ticker:
     ) -> str | datetime | None:
         """None to send now; a time to wait until; or why it is skipped."""
         grace = self.kinds.grace(row.kind)
-        window = self.quiet.window_for(person, self.default_timezone)
+        # A post in a team's channel is read by the team: the district's hours apply, not the hours or the
+        # time away of the lead it is sent for.
+        in_channel = bool(row.payload.get("channel"))
+        window = self.quiet.window_for(None if in_channel else person, self.default_timezone)
         # Late is measured from the first moment it could have gone: a message written at night and
         # kept over a weekend outage is no later than one written on Monday morning.
         intended = next_delivery_time(row.deliver_after, window, calendar, None)
@@ -431,6 +437,8 @@ class Ticker:
                         row.id, row.kind, person.id, now - intended, grace)  # fmt: skip
             return "late"
         away = person.away_until if person.away_until is not None and person.away_until > now else None
+        if in_channel:
+            away = None
         if away is not None and self.kinds.is_nudge(row.kind):
             return "away"
         opens = next_delivery_time(now, window, calendar, away)

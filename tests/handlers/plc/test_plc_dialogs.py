@@ -81,6 +81,21 @@ def test_check_in_reminder_missed_and_history(town: District) -> None:
     assert "No reviews logged yet." in history
 
 
+def test_the_channel_post_keeps_the_districts_hours_not_the_away_or_hours_of_its_lead(town: District) -> None:
+    new_team(town)
+    town.chat("rivera").say("/away until Dec 4")
+    with town.repos() as repos:  # the lead's own hours end at 2pm; the team still meets at 3:15
+        lead = repos.people.find(town.workspace_id, "rivera")
+        lead.quiet_start, lead.quiet_end = "07:00", "14:00"
+    planned = [
+        (who, when) for who, when, _kind in town.preview(town.clock.now(), datetime(2026, 12, 3, 5, 0, tzinfo=UTC))
+    ]
+    assert ("#grade4-plc", "Wed Dec 2 15:15") in planned
+    town.walk_to(datetime(2026, 12, 2, 21, 0, tzinfo=UTC))
+    posts = [i.local.strftime("%a %b %-d %H:%M") for i in town.inbox.take() if i.to == "#grade4-plc"]
+    assert posts == ["Wed Dec 2 15:15"]
+
+
 def log_review(town: District, user: str = "rivera", tier3: str = "5", steps: str = "") -> str:
     chat = town.chat(user)
     chat.say("/plc log")
