@@ -590,3 +590,21 @@ class ActionStep(Base):
     status: Mapped[str] = mapped_column(String(16), default="not_started")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class GoalCheckin(Base):
+    """One benchmark check-in of a saved goal: asked the school day before the benchmark, answered on track,
+    behind or done with a note. Unique per goal and benchmark date, so a check-in is asked and logged once."""
+
+    __tablename__ = "goal_checkins"
+    __table_args__ = (UniqueConstraint("goal_id", "benchmark_on", name="uq_goal_checkins_benchmark"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(ForeignKey("goals.id", ondelete="CASCADE"))
+    benchmark_on: Mapped[date] = mapped_column(Date)
+    checks: Mapped[str] = mapped_column(Text, default="", doc="What the benchmark said would be checked.")
+    status: Mapped[str] = mapped_column(String(16), default="asked", doc="asked, on_track, behind or done")
+    note: Mapped[str] = mapped_column(Text, default="")
+    asked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

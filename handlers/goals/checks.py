@@ -10,7 +10,9 @@ import re
 from datetime import date
 
 from handlers.engine import Check, CheckContext, Problem
-from handlers.goals.dates import DateProblem, find_date
+from handlers.goals.dates import DateProblem, FoundDate, find_date, spoken
+from handlers.goals.reader import month_end
+from scheduling.calendar import SchoolCalendar
 
 WORD = re.compile(r"[A-Za-z][A-Za-z'-]*")
 
@@ -122,12 +124,31 @@ def check_results(text: str, _ctx: CheckContext) -> Check:
     return Check(value=text)
 
 
+def check_wording(text: str, _ctx: CheckContext) -> Check:
+    """The teacher's own sentence for the goal: any wording is theirs to choose, but it should be a sentence."""
+    text = " ".join(text.split())
+    if len(words(text)) < 5:
+        return Check(error=Problem("goals/errors/wording_short"))
+    return Check(value=text if text.endswith((".", "!", "?")) else text + ".")
+
+
 def _date_problem(error: DateProblem) -> Problem:
     return Problem(
         "goals/errors/impossible_date",
         {"text": error.text, "month": error.month, "month_name": error.month_name, "year": error.year,
          "days": error.days},
     )  # fmt: skip
+
+
+def _calendar(ctx: CheckContext) -> SchoolCalendar | None:
+    return ctx.services.get("calendar")
+
+
+def _day(found: FoundDate, ctx: CheckContext) -> date:
+    """A whole month ("June 2027", "end of May") means its last school day on the district calendar."""
+    if found.whole_month:
+        return month_end(found.value.year, found.value.month, _calendar(ctx))
+    return found.value
 
 
 def check_completion(text: str, ctx: CheckContext) -> Check:
@@ -138,15 +159,30 @@ def check_completion(text: str, ctx: CheckContext) -> Check:
         return Check(error=_date_problem(error))
     if found is None:
         return Check(error=Problem("goals/errors/no_date", {"text": text[:80]}))
-    if found.value <= ctx.today:
-        return Check(error=Problem("goals/errors/past_date", {"date": found.value.isoformat(), "text": found.text}))
+    day = _day(found, ctx)
+    if day <= ctx.today:
+        return Check(error=Problem("goals/errors/past_date", {"date": spoken(day), "text": found.text}))
     tips = ()
-    if (found.value - ctx.today).days > 2 * 366:
-        tips = (Problem("goals/tips/date_far", {"date": found.value.isoformat()}),)
-    return Check(value=found.value.isoformat(), tips=tips)
+    if (day - ctx.today).days > 2 * 366:
+        tips = (Problem("goals/tips/date_far", {"date": spoken(day)}),)
+    return Check(value=day.isoformat(), tips=tips)
 
 
 BENCHMARK_SPLIT = re.compile(r"[\n;]+")
+
+
+def _closed_tip(day: date, calendar: SchoolCalendar | None) -> Problem | None:
+    """A benchmark on a weekend or a closed day: name the nearest school day (the earlier one on a tie).
+
+    Only once the district has loaded a school calendar: before that the coach cannot tell a closed day from
+    an open one, and a Saturday benchmark written before the calendar exists is left to the reminder's shift.
+    """
+    if calendar is None or not calendar.years or calendar.is_school_day(day):
+        return None
+    before, after = calendar.previous_school_day(day), calendar.next_school_day(day)
+    nearest = before if (day - before) <= (after - day) else after
+    why = calendar.why_closed(day)
+    return Problem("goals/tips/benchmark_closed", {"date": spoken(day), "why": why, "nearest": spoken(nearest)})
 
 
 def check_benchmarks(text: str, ctx: CheckContext) -> Check:
@@ -164,19 +200,18 @@ def check_benchmarks(text: str, ctx: CheckContext) -> Check:
             return Check(error=_date_problem(error))
         if found is None:
             return Check(error=Problem("goals/errors/benchmark_no_date", {"line": line[:80]}))
-        if found.value <= ctx.today:
-            return Check(error=Problem("goals/errors/past_date", {"date": found.value.isoformat(), "text": found.text}))
-        if end is not None and found.value >= end:
-            return Check(
-                error=Problem(
-                    "goals/errors/benchmark_after_end",
-                    {"date": found.value.isoformat(), "end": end.isoformat()},
-                )
-            )
+        day = _day(found, ctx)
+        if day <= ctx.today:
+            return Check(error=Problem("goals/errors/past_date", {"date": spoken(day), "text": found.text}))
+        if end is not None and day >= end:
+            return Check(error=Problem("goals/errors/benchmark_after_end", {"date": spoken(day), "end": spoken(end)}))
         what = line.replace(found.text, "", 1).strip(" :,-–—.")
+        closed = _closed_tip(day, _calendar(ctx))
+        if closed is not None:
+            tips.append(closed)
         if len(words(what)) < 2:
-            tips.append(Problem("goals/tips/benchmark_what", {"date": found.value.isoformat()}))
-        benchmarks.append({"date": found.value.isoformat(), "check": what})
+            tips.append(Problem("goals/tips/benchmark_what", {"date": spoken(day)}))
+        benchmarks.append({"date": day.isoformat(), "check": what})
     if not benchmarks:
         return Check(error=Problem("goals/errors/benchmark_no_date", {"line": text[:80]}))
     benchmarks.sort(key=lambda b: b["date"])

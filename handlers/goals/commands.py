@@ -3,14 +3,18 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from handlers.engine import State
 from handlers.features import Invocation, Port
 from handlers.goals.check import answers_from, critique_message
-from handlers.goals.flow import GoalCoach, state_from_goal
+from handlers.goals.dates import spoken
+from handlers.goals.flow import PARTS, GoalCoach, state_from_goal
+from handlers.goals.plan import GoalPlan
 from handlers.goals.reader import critique
 from handlers.goals.statement import GOAL_TYPES, compose, readable_date
 from handlers.messages import Outbound, Reply
+from storage.goals import GoalPlans
 from storage.models import Goal, Person
 from storage.unit_of_work import ConversationKey, Repos
 
@@ -28,8 +32,9 @@ def goal_summary(goal: Goal) -> dict[str, object]:
 
 
 class GoalCommands:
-    def __init__(self, port: Port) -> None:
+    def __init__(self, port: Port, plan: GoalPlan) -> None:
         self.port = port
+        self.plan = plan
 
     def run(self, invocation: Invocation) -> Reply:
         repos, person, key, args, now = (invocation.repos, invocation.person, invocation.key, invocation.args,
@@ -40,9 +45,19 @@ class GoalCommands:
             return self.new(repos, person, key, now)
         if verb == "list":
             goals = [goal_summary(g) for g in repos.goals.of_person(person.id)]
-            return Reply(messages=[Outbound(template="goals/list", context={"goals": goals})])
+            drafts = self.open_drafts(repos, person, key, now)
+            return Reply(messages=[Outbound(template="goals/list", context={"goals": goals, "drafts": drafts})])
         if verb == "help":
             return Reply(messages=[Outbound(template=USAGE)])
+        if verb in ("plan", "team"):
+            today = now.astimezone(self.port.zone(person)).date()
+            if verb == "plan":
+                goals = self.plan.my_plan(repos, person, today)
+                return Reply(messages=[Outbound(template="goals/plan", context={"goals": goals})])
+            educators = self.plan.team(repos, person, today)
+            return Reply(messages=[Outbound(template="goals/team", context={"educators": educators})])
+        if verb == "checkin":
+            return self.checkin(repos, person, words[1:], args, now)
         if verb == "check":
             return self.check(repos, person, key, args.strip()[len(words[0]) :].strip(), now)
         if verb in ("show", "edit"):
@@ -56,6 +71,36 @@ class GoalCommands:
                 return Reply(messages=[self.show(goal)])
             return self.edit(repos, person, key, goal, now)
         return Reply(messages=[Outbound(template=USAGE, context={"unknown": args.strip()[:60]})])
+
+    def checkin(self, repos: Repos, person: Person, rest: list[str], args: str, now: datetime) -> Reply:
+        """`/goal checkin N on track|behind|done [note]`: the check-in's buttons type this, and so may a person."""
+        goal_id = _number(rest[0]) if rest else None
+        if goal_id is None:
+            return Reply(messages=[Outbound(template="goals/errors/checkin_which")])
+        goal = repos.goals.get_for(person.id, goal_id)
+        if goal is None or goal.status != "saved":
+            return Reply(messages=[Outbound(template="goals/errors/not_found", context={"goal_id": goal_id})])
+        text = args.strip().split(None, 2)[2] if len(args.split(None, 2)) > 2 else ""
+        today = now.astimezone(self.port.zone(person)).date()
+        said = self.plan.answer(repos, goal, text, today, now)
+        return Reply(messages=[Outbound(template=said["template"], context=said["context"])])
+
+    def open_drafts(self, repos: Repos, person: Person, key: ConversationKey, now: datetime) -> list[dict[str, Any]]:
+        """Drafts still open in the coach (in any thread), not yet stored as goals: where each stands."""
+        zone = self.port.zone(person)
+        found = []
+        for conversation in GoalPlans(repos.session).open_drafts(key.platform, key.workspace_id, key.user_id):
+            state = State.load(conversation.step, conversation.payload)
+            if conversation.expires_at <= now or state.extra.get("goal_id"):
+                continue  # an idle one is set aside as a draft goal; a reopened goal is listed already
+            answers = state.answers
+            found.append({
+                "step": PARTS.get(state.step, "the review" if state.step == "review" else "the first question"),
+                "answered": sum(1 for name in PARTS if answers.get(name) not in (None, "", [])),
+                "headline": str(answers.get("specific") or answers.get("data_reviewed") or "")[:120],
+                "since": spoken(conversation.updated_at.astimezone(zone).date()),
+            })  # fmt: skip
+        return found
 
     def show(self, goal: Goal) -> Outbound:
         context = goal_summary(goal)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import calendar
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 MONTHS = {name.lower(): number for number, name in enumerate(calendar.month_name) if name}
@@ -40,6 +40,14 @@ class DateProblem(ValueError):
 class FoundDate:
     value: date
     text: str  # the words the date was read from, to show what we understood
+    # "June 2027", "end of May": the district calendar decides the day. A hint for the caller, not part of
+    # which date was read, so it takes no part in equality.
+    whole_month: bool = field(default=False, compare=False)
+
+
+def spoken(day: date) -> str:
+    """A date as messages show it ("Mon, June 15, 2026"): the weekday matters when school days do."""
+    return f"{day:%a}, {day:%B} {day.day}, {day.year}"
 
 
 def _year_for(month: int, day: int, today: date) -> int:
@@ -55,6 +63,11 @@ def _make(year: int, month: int, day: int, text: str) -> FoundDate:
     if not 1 <= year <= 9999 or not 1 <= month <= 12 or not 1 <= day <= calendar.monthrange(year, month)[1]:
         raise DateProblem(text, month, year)
     return FoundDate(date(year, month, day), text)
+
+
+def _whole_month(year: int, month: int, text: str) -> FoundDate:
+    found = _make(year, month, calendar.monthrange(year, month)[1] if 1 <= year <= 9999 else 1, text)
+    return FoundDate(found.value, found.text, whole_month=True)
 
 
 def _full_year(text: str | None, month: int, day: int, today: date) -> int:
@@ -79,7 +92,7 @@ def find_date(text: str, today: date) -> FoundDate | None:
     for match in _END_OF.finditer(text):
         m = MONTHS[match.group(1).lower()]
         y = int(match.group(2)) if match.group(2) else _year_for(m, calendar.monthrange(today.year, m)[1], today)
-        candidates.append((match.start(), _make(y, m, calendar.monthrange(y, m)[1], match.group(0))))
+        candidates.append((match.start(), _whole_month(y, m, match.group(0))))
     for match in _MONTH_DAY.finditer(text):
         m, d = MONTHS[match.group(1).lower()], int(match.group(2))
         if match.group(3) is None and d > 31:
@@ -94,7 +107,7 @@ def find_date(text: str, today: date) -> FoundDate | None:
         if _MONTH_DAY.match(text, match.start()):
             continue
         m, y = MONTHS[match.group(1).lower()], int(match.group(2))
-        candidates.append((match.start(), _make(y, m, calendar.monthrange(y, m)[1], match.group(0))))
+        candidates.append((match.start(), _whole_month(y, m, match.group(0))))
     if not candidates:
         return None
     return min(candidates, key=lambda pair: pair[0])[1]

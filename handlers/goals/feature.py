@@ -7,21 +7,24 @@ from handlers.goals.check import goal_verb
 from handlers.goals.commands import GoalCommands
 from handlers.goals.export import GOAL_COLUMNS, goal_rows
 from handlers.goals.flow import GoalCoach
+from handlers.goals.plan import GoalPlan
 
 
 def feature(setup: Setup) -> Feature:
-    commands = GoalCommands(setup.port)
+    plan = GoalPlan(setup.settings.default_timezone)
+    commands = GoalCommands(setup.port, plan)
     return Feature(
         name="goals",
         commands=(
             Command(
                 "goal",
-                "draft a S.M.A.R.T. goal with coaching, check one you have, or list, show and edit yours",
-                "[check TEXT | list | show N | edit N | help]",
+                "S.M.A.R.T. goals: draft with coaching, check one, your plan and check-ins, your team's goals",
+                "[check TEXT | list | show N | edit N | plan | checkin N on track|behind|done | team | help]",
                 commands.run,
             ),
         ),
-        flows=(GoalCoach(),),
+        flows=(GoalCoach(plan),),
+        kinds=plan.kinds(),
         exports=(Export("goals", "goal", GOAL_COLUMNS, goal_rows),),
         cli=(goal_verb(),),
     )

@@ -9,6 +9,7 @@ from typing import Any
 from handlers.engine import Check, CheckContext, Finish, Flow, State, Step, Turn, accept
 from handlers.goals import checks
 from handlers.goals.check import answers_from, critique_message
+from handlers.goals.plan import GoalPlan
 from handlers.goals.reader import critique
 from handlers.goals.statement import GOAL_TYPES, compose, readable_date
 from handlers.messages import Choice, Outbound
@@ -38,6 +39,8 @@ def _step(name: str, check: Callable[[str, CheckContext], Check] = accept, **kwa
 
 
 class GoalCoach(Flow):
+    """The coach; saving a goal schedules its benchmark check-ins through `plan`."""
+
     name = "goal"
     review_step = "review"
     steps = (
@@ -62,12 +65,17 @@ class GoalCoach(Flow):
                 Choice(label="Save", value="save"),
                 Choice(label="Revise a part", value="revise"),
                 Choice(label="Cancel", value="cancel"),
+                Choice(label="Edit the wording", value="wording"),
             ),
         ),
+        _step("wording", check=checks.check_wording),
         _step("revise_pick", choices=tuple(Choice(label=label, value=value) for value, label in PARTS.items())),
         _step("paste"),
         _step("from_check", choices=(Choice(label="Yes", value="yes"), Choice(label="No", value="no"))),
     )
+
+    def __init__(self, plan: GoalPlan | None = None) -> None:
+        self.plan = plan
 
     def prompt_context(self, state: State) -> dict[str, Any]:
         context = super().prompt_context(state)
@@ -78,7 +86,9 @@ class GoalCoach(Flow):
             context["missing"] = [PARTS[s.name] for s in self.steps if s.name in PARTS and s.name not in state.answers
                                   and not s.skippable]  # fmt: skip
         if state.step == "review":
-            context["statement"] = compose(state.answers)
+            context["statement"] = statement_of(state.answers)
+        if state.step == "wording":
+            context["sentence"] = statement_of(state.answers).split("\n")[0]
             context["benchmarks"] = [
                 {"date": readable_date(b["date"]), "check": b.get("check", "")}
                 for b in state.answers.get("benchmarks") or []
@@ -217,8 +227,14 @@ class GoalCoach(Flow):
                 return Turn(state, [], Finish("saved", []))
             if value == "cancel":
                 return Turn(state, [], self.on_cancel(state))
+            if value == "wording":
+                state.answers.pop("review", None)
+                return "wording"
             return "revise_pick"
+        if state.step == "wording":
+            return self.review_step
         if state.step == "revise_pick":
+            state.answers.pop("wording", None)  # an own wording of the old parts would no longer match
             state.revising = True
             state.history.append("revise_pick")
             state.step = str(value)
@@ -245,6 +261,8 @@ class GoalCoach(Flow):
         if finish.status != "saved":
             return finish
         goal = self.store(repos, person, state, "saved", now)
+        if self.plan is not None:
+            self.plan.schedule_benchmarks(repos, person, goal, now)
         return Finish(
             "saved",
             [Outbound(template="goals/saved", context={"goal_id": goal.id, "statement": goal.statement})],
@@ -270,7 +288,7 @@ class GoalCoach(Flow):
         completion = answers.get("completion_date")
         fields["completion_date"] = date.fromisoformat(completion) if completion else None
         fields["benchmarks"] = answers.get("benchmarks") or []
-        fields["statement"] = compose(answers) if status == "saved" else None
+        fields["statement"] = statement_of(answers) if status == "saved" else None
         goal_id = state.extra.get("goal_id")
         existing = repos.goals.get_for(person.id, goal_id) if goal_id else None
         if existing is not None:
@@ -287,11 +305,23 @@ def state_from_goal(goal: Goal) -> State:
         answers["benchmarks"] = list(goal.benchmarks)
     if goal.alignment is None and goal.status == "saved":
         answers["alignment"] = None
+    sentence = (goal.statement or "").split("\n")[0]
+    if sentence and sentence != compose(answers).split("\n")[0]:
+        answers["wording"] = sentence  # the teacher wrote their own; reopening keeps it
     order = [s.name for s in GoalCoach.steps if s.name in PARTS]
     missing = [name for name in order if name not in answers]
     step = missing[0] if missing else "review"
     history = order[: order.index(step)] if step in order else order
     return State(step=step, answers=answers, history=history, extra={"goal_id": goal.id, "goal_status": goal.status})
+
+
+def statement_of(answers: dict[str, Any]) -> str:
+    """The composed statement, with the teacher's own wording of the sentence in place of ours if they gave one."""
+    composed = compose(answers)
+    wording = (answers.get("wording") or "").strip()
+    if not wording:
+        return composed
+    return "\n".join([wording, *composed.split("\n")[1:]])
 
 
 def shown(step: str, answers: dict[str, Any]) -> str:

@@ -713,6 +713,9 @@ def _month_end(year: int, month: int, cal: CalendarLike | None) -> date:
     return last
 
 
+month_end = _month_end  # the coach's date steps read "June 2027" the same way
+
+
 def _next_year_for(month: int, day: int, today: date, past: bool) -> int:
     """With no year given: the next time that month comes round, or the last time for a past reference."""
     year = today.year

@@ -12,6 +12,7 @@ from hypothesis import strategies as st
 import prompts
 from handlers.engine import Check, CheckContext, Problem, State
 from handlers.goals import checks
+from handlers.goals.dates import spoken
 from handlers.goals.flow import GoalCoach
 from tests.handlers.test_dates import DATEISH
 from tests.harness import GOOD_GOAL
@@ -215,7 +216,7 @@ def test_future_completion_date_is_accepted(text: str, iso: str) -> None:
 )
 def test_past_completion_date_blocks(text: str, iso: str, matched: str) -> None:
     result = checks.check_completion(text, CTX)
-    assert result.error == Problem("goals/errors/past_date", {"date": iso, "text": matched})
+    assert result.error == Problem("goals/errors/past_date", {"date": spoken(date.fromisoformat(iso)), "text": matched})
     assert result.value is None
 
 
@@ -245,7 +246,7 @@ def test_far_completion_date_is_coached_not_blocked() -> None:
     result = checks.check_completion("June 15, 2030", CTX)
     assert result.error is None
     assert result.value == "2030-06-15"
-    assert result.tips == (Problem("goals/tips/date_far", {"date": "2030-06-15"}),)
+    assert result.tips == (Problem("goals/tips/date_far", {"date": "Sat, June 15, 2030"}),)
 
 
 @pytest.mark.parametrize("text", ["6/0", "June 0"])
@@ -286,12 +287,12 @@ def test_benchmark_on_or_after_completion_blocks(text: str) -> None:
     result = checks.check_benchmarks(f"Jan 30: winter probe; {text}", WITH_END)
     assert result.error is not None
     assert result.error.template == "goals/errors/benchmark_after_end"
-    assert result.error.context["end"] == "2027-06-15"
+    assert result.error.context["end"] == "Tue, June 15, 2027"  # readable, never ISO
 
 
 def test_past_benchmark_blocks() -> None:
     result = checks.check_benchmarks("Oct 1, 2026: fall probe", WITH_END)
-    assert result.error == Problem("goals/errors/past_date", {"date": "2026-10-01", "text": "Oct 1, 2026"})
+    assert result.error == Problem("goals/errors/past_date", {"date": "Thu, October 1, 2026", "text": "Oct 1, 2026"})
 
 
 @pytest.mark.parametrize("text", ["winter fluency probe", "Jan 30: probe; then the spring probe"])
@@ -318,7 +319,7 @@ def test_benchmark_without_what_is_coached() -> None:
     result = checks.check_benchmarks("Jan 30", WITH_END)
     assert result.error is None
     assert result.value == [{"date": "2027-01-30", "check": ""}]
-    assert result.tips == (Problem("goals/tips/benchmark_what", {"date": "2027-01-30"}),)
+    assert result.tips == (Problem("goals/tips/benchmark_what", {"date": "Sat, January 30, 2027"}),)
 
 
 def test_without_a_completion_date_any_future_benchmark_is_accepted() -> None:

@@ -15,6 +15,7 @@ from handlers.messages import Reply
 from prompts import MRKDWN
 from prompts import render as render_template
 from storage.database import Database
+from tests.conftest import NOW
 from tests.harness import GOOD_ANSWERS, Chat, asks, goals_of, open_conversation
 
 WELL_FORMED = (
@@ -261,3 +262,104 @@ def test_cli_goal_check_of_empty_input_says_there_is_no_goal_yet(stdin: str, tmp
     data = json.loads(result.stdout)
     assert not any(v["present"] for v in data["elements"].values())
     assert data["elements"]["S"]["tips"][0].startswith("There is no goal here yet")
+
+
+# -- /goal list, the wording, and dates on the district calendar ---------------------------------------
+
+
+def test_goal_list_shows_a_draft_still_open_in_the_coach(chat: Chat) -> None:
+    chat.start_goal()
+    chat.answer_through("data_reviewed")
+    listing = chat.say("/goal list")
+    assert listing.startswith("Open in the coach, not saved yet:\n- a draft at Specific & Strategic (2 parts answered, "
+                              "last typed Mon, November 23, 2026): Fall benchmark")  # fmt: skip
+    chat.say("cancel")
+    chat.say("cancel")
+    assert chat.say("/goal list") == "You have no goals yet. Use /goal to draft your first one."
+
+
+def test_goal_list_shows_saved_goals_and_the_open_draft(chat: Chat) -> None:
+    chat.complete_goal()
+    chat.start_goal()
+    listing = chat.say("/goal list")
+    assert listing.startswith("Your goals:\n#1 [saved] Student learning")
+    assert "Open in the coach, not saved yet:\n- a draft at Goal type (0 parts answered" in listing
+
+
+def test_the_teacher_edits_the_wording_before_saving(chat: Chat, db: Database) -> None:
+    review = at_review(chat)
+    assert "4. Edit the wording" in review
+    asked = chat.say("edit the wording")
+    assert asked.startswith("The goal reads:\nBy June 15, 2027, my 4th graders will read")
+    assert chat.say("too short").startswith("That is too short to be the goal sentence.")
+    own = (
+        "By June 15, 2027, 70% of my 4th graders will read at benchmark on DIBELS, up from 38%, through guided reading"
+    )
+    review = chat.say(own)
+    assert asks(review, "review")
+    assert f"{own}.\nBenchmarks: January 30, 2027 (winter fluency probe)" in review
+    saved = chat.say("save")
+    assert saved.startswith(f"Saved as goal #1:\n{own}.\nBenchmarks:")
+    assert goals_of(db)[0]["statement"].startswith(own + ".")
+    reopened = chat.say("/goal edit 1")
+    assert f"{own}." in reopened  # reopening keeps the teacher's own sentence
+
+
+def test_back_from_the_wording_leaves_our_sentence(chat: Chat) -> None:
+    at_review(chat)
+    chat.say("4")
+    assert asks(chat.say("back"), "review")
+
+
+def at_review(chat: Chat) -> str:
+    chat.start_goal()
+    return chat.answer_through("alignment")
+
+
+@pytest.fixture
+def town(db: Database):  # type: ignore[no-untyped-def]
+    """Alice in a district with the 2026-27 calendar (last day Tue June 22, 2027; Memorial Day May 31)."""
+    from tests.handlers.plc.harness import district
+
+    place = district(db, NOW)
+    return place.chat("alice")
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored", "shown"),
+    [
+        ("June 2027", "2027-06-22", "June 22, 2027"),  # the last school day of June on the calendar
+        ("by the end of June 2027", "2027-06-22", "June 22, 2027"),
+        ("end of May", "2027-05-28", "May 28, 2027"),  # May 31 is Memorial Day
+    ],
+)
+def test_a_month_means_its_last_school_day_on_the_district_calendar(
+    typed: str, stored: str, shown: str, town: Chat, db: Database
+) -> None:
+    town.start_goal()
+    town.answer_through("results")
+    reply = town.say(typed)
+    assert asks(reply, "benchmarks")
+    assert f"a date before {shown}" in reply
+    assert open_conversation(db).answers["completion_date"] == stored  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize(
+    ("typed", "tip"),
+    [
+        ("Jan 30: winter fluency probe", "The benchmark on Sat, January 30, 2027 falls on a day with no school "
+         "(weekend). The nearest school day is Fri, January 29, 2027."),
+        ("Feb 17: winter fluency probe", "The benchmark on Wed, February 17, 2027 falls on a day with no school "
+         "(February vacation). The nearest school day is Fri, February 12, 2027."),
+    ],
+)  # fmt: skip
+def test_a_benchmark_on_a_closed_day_gets_a_tip_naming_the_nearest_school_day(
+    typed: str, tip: str, town: Chat, db: Database
+) -> None:
+    town.start_goal()
+    town.answer_through("completion_date")
+    reply = town.say(typed)
+    assert reply.startswith("A coaching note before we move on:")
+    assert tip in reply
+    assert "2027-" not in reply
+    assert asks(town.say("keep"), "alignment")

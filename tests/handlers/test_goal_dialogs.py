@@ -614,8 +614,8 @@ def test_emoji_answers_are_kept_verbatim(chat: Chat, db: Database) -> None:
 @pytest.mark.parametrize(
     ("line", "reply"),
     [
-        ("June 15, 2026", "2026-06-15 is not in the future. Please give a date after today."),
-        ("11/23/2026", "2026-11-23 is not in the future. Please give a date after today."),
+        ("June 15, 2026", "Mon, June 15, 2026 is not in the future. Please give a date after today."),
+        ("11/23/2026", "Mon, November 23, 2026 is not in the future. Please give a date after today."),
         (
             "31/31/2026",
             '"31/31/2026" is not a real date: months run from 1 to 12 and dates are read month first, '
@@ -651,7 +651,7 @@ def test_today_is_read_in_the_persons_time_zone(chat: Chat, bot: Bot, db: Databa
     tokyo = Chat(bot, user="kenji", time_zone="Asia/Tokyo")  # already the 24th in Tokyo
     tokyo.start_goal()
     tokyo.answer_through("results")
-    assert tokyo.say("11/24/2026").startswith("2026-11-24 is not in the future.")
+    assert tokyo.say("11/24/2026").startswith("Tue, November 24, 2026 is not in the future.")
 
 
 @pytest.mark.parametrize("line", ["hello", "1", "🙂", "", "keep", "cancel", "back"])
