@@ -4,7 +4,7 @@ the responses export (`growthbot export responses [--survey N]`), and `growthbot
 from __future__ import annotations
 
 import argparse
-from datetime import datetime, timedelta
+from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
@@ -143,12 +143,19 @@ def feature(setup: Setup) -> Feature:
 
 
 def _demo(repos: Repos, service: SurveyService, workspace_id: int, now: datetime) -> str:
-    """A confidential exit slip from the demo's first evaluator to everyone else, open for a week."""
+    """A confidential exit slip from the demo's first evaluator to everyone else: open five school days, closing
+    at 5pm, with a reminder at 9am on the second."""
     people = [p for pid in repos.surveys.people_ids(workspace_id) if (p := repos.people.get(pid)) is not None]
     owner = next((p for p in people if p.has_role("evaluator", "admin")), None)
     if owner is None or "exit_slip" not in service.instruments or repos.surveys.all_in(workspace_id):
         return ""
     others = [p.id for p in people if p.id != owner.id]
+    calendar, zone = repos.calendars.load(workspace_id), service.zone(owner)
+    today = now.astimezone(zone).date()
+
+    def at(school_days: int, hour: int) -> datetime:  # a real close and reminder: a school day, in school hours
+        return datetime.combine(calendar.add_school_days(today, school_days), time(hour), tzinfo=zone)
+
     survey = service.send(repos, owner, service.instruments["exit_slip"], "confidential", others, "everyone", now,
-                          now + timedelta(days=7), [now + timedelta(days=2)])  # fmt: skip
+                          at(5, 17), [at(2, 9)])  # fmt: skip
     return f"survey #{survey.id}: a confidential exit slip to {len(others)} people"
