@@ -76,9 +76,12 @@ class GoalPlans:
         return row
 
     def educators_of(self, evaluator_id: int) -> list[Person]:
-        """The people this evaluator evaluates, by name: only theirs, never the rest of the school."""
+        """The people this evaluator evaluates, by name: only theirs, never the rest of the school (and not those
+        who have left the district)."""
         return list(
             self.session.scalars(
-                select(Person).where(Person.evaluator_id == evaluator_id).order_by(Person.display_name, Person.id)
+                select(Person)
+                .where(Person.evaluator_id == evaluator_id, Person.deactivated_at.is_(None))
+                .order_by(Person.display_name, Person.id)
             )
         )

@@ -374,7 +374,18 @@ def _measure(measurable: str) -> tuple[str, str, str]:
         if split:
             return split.group("what"), text[: split.start()].strip(" ,"), ""
         return "", text, ""
-    return lower_first(text), change, ""
+    return with_article(lower_first(text)), change, ""
+
+
+_BARE_MEASURE = re.compile(
+    r"(?:share|percentage|percent|proportion|number|rate|count|average|mean|median|ratio|frequency)\s+(?:of|at|on|in|who|scoring|meeting|reading)\b",
+    re.I,
+)
+
+
+def with_article(text: str) -> str:
+    """ "share at benchmark on DIBELS" -> "the share at benchmark on DIBELS": "as measured by share" is not English."""
+    return f"the {text}" if _BARE_MEASURE.match(text) else text
 
 
 def _split_actions(text: str) -> list[str]:

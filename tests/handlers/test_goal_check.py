@@ -16,7 +16,7 @@ from prompts import MRKDWN
 from prompts import render as render_template
 from storage.database import Database
 from tests.conftest import NOW
-from tests.harness import GOOD_ANSWERS, Chat, asks, goals_of, open_conversation
+from tests.harness import GOOD_ANSWERS, Chat, asks, conversations_of, goals_of, open_conversation
 
 WELL_FORMED = (
     "By June 2027, 80% of my 3rd graders will read at grade level on the spring DIBELS, up from 55% this fall, "
@@ -363,3 +363,15 @@ def test_a_benchmark_on_a_closed_day_gets_a_tip_naming_the_nearest_school_day(
     assert tip in reply
     assert "2027-" not in reply
     assert asks(town.say("keep"), "alignment")
+
+
+def test_goal_check_reads_june_as_the_last_school_day_and_a_repeated_event_opens_one_draft(
+    town: Chat, db: Database
+) -> None:
+    message = town.inbound(f"/goal check {WELL_FORMED}", event_key="evt-check-1")
+    first = town.say(message)
+    assert "Shall we?" in first
+    town.say(message)  # the platform delivered the same event again
+    assert len([c for c in conversations_of(db, "alice") if c.status == "open"]) == 1
+    town.say("yes")
+    assert open_conversation(db).answers["completion_date"] == "2027-06-22"  # type: ignore[union-attr]

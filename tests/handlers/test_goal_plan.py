@@ -165,3 +165,10 @@ def test_no_checkin_is_sent_while_the_educator_is_away(place: District) -> None:
     set_person(place, "rivera", away_until=datetime(2027, 1, 20, 12, 0, tzinfo=UTC))
     place.walk_to(datetime(2027, 7, 1, 12, 0, tzinfo=UTC))
     assert [item.local.date() for item in checkins_of(place, "rivera")] == CHECKIN_DAYS[1:]
+
+
+def test_goal_team_leaves_out_an_educator_who_left_the_district(place: District) -> None:
+    save_goal(place.chat("rivera"))
+    set_person(place, "rivera", deactivated_at=datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
+    team = place.chat("okafor").say("/goal team")
+    assert "Ana Rivera" not in team and "Linh Nguyen" in team

@@ -200,3 +200,41 @@ def test_compose_never_raises(
     text = compose(goal(specific=specific, measurable=measurable, action=action, results=results, alignment=alignment))
     assert isinstance(text, str)
     assert not text.startswith(("By June 15, 2027, ,", " ")), text
+
+
+README_EXAMPLE = {
+    "goal_type": "student_learning",
+    "data_reviewed": "Fall benchmark: 38% of my 4th graders at grade level",
+    "specific": "my 4th graders will read grade-level text fluently",
+    "measurable": "share at benchmark on DIBELS from 38% to 70%",
+    "action": "I will run daily guided reading groups",
+    "results": "students below benchmark close half the gap",
+    "completion_date": "2027-06-15",
+    "benchmarks": [
+        {"date": "2027-01-30", "check": "winter fluency probe"},
+        {"date": "2027-03-31", "check": "running records"},
+    ],
+    "alignment": None,
+}
+
+
+def test_the_readme_example_goal_reads_as_one_correct_sentence() -> None:
+    """The answers README's piped console example types; the sentence README shows."""
+    assert compose(README_EXAMPLE) == (
+        "By June 15, 2027, my 4th graders will read grade-level text fluently, so that students below benchmark "
+        "close half the gap, as measured by the share at benchmark on DIBELS (from 38% to 70%), through daily "
+        "guided reading groups.\n"
+        "Benchmarks: January 30, 2027 (winter fluency probe); March 31, 2027 (running records)."
+    )
+
+
+@pytest.mark.parametrize(
+    ("measurable", "shown"),
+    [
+        ("number of referrals per month, from 12 to 6", "as measured by the number of referrals per month (from 12"),
+        ("the share of students at benchmark, from 38% to 70%", "as measured by the share of students at benchmark"),
+        ("DIBELS composite, from 38% to 70%", "as measured by DIBELS composite (from 38%"),
+    ],
+)
+def test_a_bare_measure_noun_gets_its_article(measurable: str, shown: str) -> None:
+    assert shown in first_line(goal(measurable=measurable))
