@@ -74,7 +74,7 @@ def test_a_confidential_exit_slip_reaches_each_person_once_and_shows_results_onl
     assert "5 of 6 answered (83%)" in shown
     assert "Agree: 2 (40%)" in shown and "Strongly agree: 2 (40%)" in shown and "Disagree: 1 (20%)" in shown
     assert "mean 3.2 of 4" in shown
-    assert "What would have made it worth your time?: hidden (1 answers, fewer than 5)" in shown
+    assert "What would have made it worth your time?: hidden (1 answer, fewer than 5)" in shown
     assert shown.count("- Turn and talk") == 5 and "(Dana Kim)" not in shown
     assert "Only the person who sent survey #1" in org.chat("kim").say("/survey results 1")
 
