@@ -1,8 +1,9 @@
 """`growthbot roster|calendar|demo`: the edge of organisation setup.
 
 Here live the parts that know about platforms and files: which workspace a command is for (the Slack team
-when SLACK_BOT_TOKEN is set, else the terminal), the Slack `users.lookupByEmail` lookup, reading the file,
-and exit codes. The importers themselves are in handlers/org and never see Slack.
+when SLACK_BOT_TOKEN is set, else the Teams tenant when Teams is configured, else the terminal; or as
+`--platform` says), the Slack `users.lookupByEmail` lookup, reading the file, and exit codes. The importers
+themselves are in handlers/org and never see Slack or Teams.
 """
 
 from __future__ import annotations
@@ -35,8 +36,12 @@ from handlers.org.roster import (
     list_roster,
     set_active,
 )
+from storage import teams as teams_store
+from storage.database import Database
 
 COMMANDS = ("roster", "calendar", "demo")
+PLATFORMS = ("slack", "teams", "terminal")
+TEAMS_PLATFORM = "teams"  # bot.adapters.teams.PLATFORM, without importing the adapter (and PyJWT) for a CLI
 BAR_WIDTH = 30
 REDRAW_SECONDS = 0.1  # a Slack lookup per row must not turn into a write to the terminal per row
 
@@ -111,6 +116,8 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     off.add_argument("email")
     on = roster_commands.add_parser("reactivate", help="undo deactivate: their reminders resume")
     on.add_argument("email")
+    for sub in (staff, listing, off, on):
+        _platform_option(sub)
 
     calendar = commands.add_parser("calendar", help="load or look at the school calendar")
     calendar_commands = calendar.add_subparsers(dest="org_command", required=True)
@@ -122,11 +129,22 @@ def add_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -
     load.add_argument("--last-day", type=_day, default=None, help=".ics only: last day of school (YYYY-MM-DD)")
     show = calendar_commands.add_parser("show", help="a month grid marking days without school")
     show.add_argument("--month", type=_month, default=None, help="YYYY-MM (default: this month)")
+    for sub in (load, show):
+        _platform_option(sub)
 
     demo = commands.add_parser("demo", help="sample data to try the bot")
     demo_commands = demo.add_subparsers(dest="org_command", required=True)
     sample = demo_commands.add_parser("load", help="load the demo district into the terminal workspace")
     sample.add_argument("--if-empty", action="store_true", help="only if the database has no people at all")
+
+
+def _platform_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--platform",
+        choices=PLATFORMS,
+        default=None,
+        help="whose workspace (default: Slack if SLACK_BOT_TOKEN is set, else Teams if configured, else terminal)",
+    )
 
 
 def slack_directory(token: str, api_url: str) -> Directory:
@@ -167,13 +185,46 @@ def slack_directory(token: str, api_url: str) -> Directory:
     )
 
 
+def teams_directory(db: Database, tenant_id: str) -> Directory:
+    """The Teams tenant's workspace. An import cannot ask Teams who is who, so only people the bot has linked
+    already (from the members Teams reported, see bot/adapters/teams_members.py) are found; everyone else is
+    saved as `pending:<email>` and linked by email when they first appear in Teams."""
+    linked = teams_store.linked_emails(db, tenant_id)  # one query for the whole file, not one per row
+
+    def lookup(email: str) -> LookupResult | None:
+        user_id = linked.get(email)
+        return LookupResult(user_id) if user_id else None
+
+    return Directory(
+        platform=TEAMS_PLATFORM,
+        external_id=tenant_id,
+        lookup=lookup,
+        where=f"Teams tenant {tenant_id}",
+        id_kind="Teams user",
+        unmatched_on="Teams",
+        pending_note="linked when they first appear in Teams",
+    )
+
+
 def terminal_directory() -> Directory:
     return console_directory(CONSOLE_PLATFORM, CONSOLE_WORKSPACE)
 
 
-def directory_for(settings: Settings) -> Directory:
+def directory_for(settings: Settings, db: Database | None = None, platform: str | None = None) -> Directory:
+    """`platform` as given; else Slack with SLACK_BOT_TOKEN set, else Teams when configured, else the terminal."""
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else ""
-    return slack_directory(token, settings.slack_api_url) if token else terminal_directory()
+    teams_configured = bool(settings.teams_app_id and settings.teams_tenant_id)
+    if platform is None:
+        platform = "slack" if token else "teams" if teams_configured and db is not None else "terminal"
+    if platform == "slack":
+        if not token:
+            raise DirectoryError("--platform slack needs SLACK_BOT_TOKEN (see README, Slack setup)")
+        return slack_directory(token, settings.slack_api_url)
+    if platform == "teams":
+        if not settings.teams_tenant_id or db is None:
+            raise DirectoryError("--platform teams needs TEAMS_TENANT_ID (see README, Microsoft Teams setup)")
+        return teams_directory(db, settings.teams_tenant_id)
+    return terminal_directory()
 
 
 def _read(path: Path) -> str:
@@ -210,7 +261,7 @@ def _output(args: argparse.Namespace, runtime: Runtime) -> str:
             db, clock, terminal_directory(), zone, if_empty=args.if_empty, features=runtime.bot.features
         )
         return f"{summary}\n" if summary else ""
-    directory = directory_for(settings)
+    directory = directory_for(settings, db, getattr(args, "platform", None))
     if args.command == "roster" and args.org_command == "list":
         return list_roster(db, directory, args.school, args.role)
     if args.command == "roster" and args.org_command in ("deactivate", "reactivate"):

@@ -14,6 +14,7 @@ import logging
 import re
 import secrets
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import timedelta
 from typing import Any
 
@@ -27,6 +28,7 @@ from bot.adapters.teams_connector import (
     RetryPolicy,
     TokenUnavailable,
 )
+from bot.adapters.teams_members import MemberLinker
 from bot.app import Runtime
 from bot.http_server import MAX_BODY_BYTES, WSGIApp
 from bot.render.teams import activity, error_texts, form_activity, read_submit, text_of
@@ -90,10 +92,13 @@ def _json_answer(start_response: Callable[..., Any], status: str, body: dict[str
 
 
 class TeamsAdapter:
-    def __init__(self, bot: Bot, auth: BotFrameworkAuth, connector: ConnectorClient) -> None:
+    def __init__(
+        self, bot: Bot, auth: BotFrameworkAuth, connector: ConnectorClient, linker: MemberLinker | None = None
+    ) -> None:
         self.bot = bot
         self.auth = auth
         self.connector = connector
+        self.linker = linker  # links roster people to the members Teams reports (install, first message)
         self.wake: Callable[[], None] = lambda: None  # set by the drain, to start on a kept activity at once
 
     # -- the endpoint ----------------------------------------------------------------------------------
@@ -141,14 +146,23 @@ class TeamsAdapter:
         ref = reference_of(item)
         if ref is not None:
             teams.remember(self.bot.db, ref, self.bot.clock.now())
+        bot_id = (item.get("recipient") or {}).get("id")
         if kind == "conversationUpdate":
-            bot_id = (item.get("recipient") or {}).get("id")
-            added = [m.get("id") for m in item.get("membersAdded") or []]
-            if ref is not None and ref.kind == "personal" and bot_id in added:
+            members = [m for m in item.get("membersAdded") or [] if isinstance(m, dict)]
+            if ref is not None and members:
+                self._link(MemberLinker.installed, ref, members, bot_id)
+            if ref is not None and ref.kind == "personal" and bot_id in [m.get("id") for m in members]:
                 self.send(ref, [self.bot.help()])  # installed: say what it can do, once
+            return
+        if kind == "installationUpdate":
+            if ref is not None and str(item.get("action") or "add").startswith("add"):
+                self._link(MemberLinker.installed, ref, [], bot_id)
             return
         if kind != "message" or ref is None:
             return
+        sender = item.get("from") or {}
+        if sender.get("aadObjectId"):  # before handling: linked now, they have their roster roles at once
+            self._link(MemberLinker.message_from, ref, str(sender["aadObjectId"]))
         inbound = self.inbound(item)
         if inbound is None:
             return
@@ -162,6 +176,16 @@ class TeamsAdapter:
                 return
             inbound = inbound.model_copy(update={"channel": ref.conversation_id})
         self.deliver(ref, self.bot.handle(inbound))
+
+    def _link(self, step: Callable[..., None], *args: Any) -> None:
+        """Roster linking never costs the activity its handling: the linker logs Connector failures itself,
+        anything else is logged here, and a later install, message or notice tries again."""
+        if self.linker is None:
+            return
+        try:
+            step(self.linker, *args)
+        except Exception:
+            log.exception("Teams roster linking failed; the activity is handled anyway")
 
     def personal_chat(self, seen: Reference, user_id: str) -> Reference:
         """The 1:1 chat with `user_id`, created through the service URL of a conversation they are in."""
@@ -234,14 +258,17 @@ class TeamsSender:
     activity, the messages joined, an invite attached inline, so a retry never sends half of it twice.
     """
 
-    def __init__(self, runtime_db: Any, connector: ConnectorClient, clock: Any) -> None:
+    def __init__(
+        self, runtime_db: Any, connector: ConnectorClient, clock: Any, linker: MemberLinker | None = None
+    ) -> None:
         self.db = runtime_db
         self.connector = connector
         self.clock = clock
+        self.linker = linker
 
     def send(self, recipient: Recipient, payload: dict[str, Any]) -> None:
         if recipient.user_id.startswith("pending:"):
-            raise SendLater(timedelta(hours=1), f"{recipient.user_id} is not matched to a Teams account yet")
+            recipient = self._linked(recipient)
         channel = str((payload.get("channel") or {}).get("name") or "")
         try:
             ref = self._channel(recipient, channel) if channel else self._chat_with(recipient)
@@ -255,6 +282,19 @@ class TeamsSender:
             raise SendLater(error.after, f"Teams is not taking messages now ({error.status})") from error
         except TokenUnavailable as error:
             raise SendLater(error.retry_after, "no Teams token yet") from error
+
+    def _linked(self, recipient: Recipient) -> Recipient:
+        """A pending roster person: list the tenant's teams again (if due) in case they are there by now."""
+        email = recipient.user_id.removeprefix("pending:")
+        if self.linker is not None and "@" in email:
+            try:
+                self.linker.sweep(recipient.workspace)
+            except Exception:  # linking is a bonus here; the row is simply retried later
+                log.exception("Teams roster linking failed in tenant %s", recipient.workspace)
+            user_id = teams.linked_id(self.db, recipient.workspace, email)
+            if user_id is not None:
+                return replace(recipient, user_id=user_id)
+        raise SendLater(timedelta(hours=1), "a roster person not matched to a Teams account yet")
 
     def _channel(self, recipient: Recipient, name: str) -> Reference:
         """A team channel's stored reference; unknown (the bot never saw it) falls back to the members' DMs."""
@@ -321,4 +361,6 @@ def build_teams(runtime: Runtime, require_https: bool = True) -> tuple[TeamsAdap
     )
     replies = ConnectorClient(tokens, clock=runtime.clock, require_https=require_https)
     outbox = ConnectorClient(tokens, clock=runtime.clock, require_https=require_https, policy=OUTBOX_RETRIES)
-    return TeamsAdapter(runtime.bot, auth, replies), TeamsSender(runtime.db, outbox, runtime.clock), tokens
+    linker = MemberLinker(runtime.db, outbox, runtime.clock)  # background work: the outbox's shorter retries
+    adapter = TeamsAdapter(runtime.bot, auth, replies, linker)
+    return adapter, TeamsSender(runtime.db, outbox, runtime.clock, linker), tokens

@@ -38,6 +38,7 @@ BOT_FRAMEWORK_SCOPE = "https://api.botframework.com/.default"
 DEFAULT_AUTHORITY_BASE = "https://login.microsoftonline.com"
 RETRY_STATUSES = frozenset({412, 429, 502, 503, 504})
 MAX_RESPONSE_BYTES = 1_048_576
+MAX_MEMBER_PAGES = 400  # 200,000 members at 500 a page: a loop guard, far above any team
 
 
 # -- the bot's token -------------------------------------------------------------------------------------------
@@ -341,6 +342,36 @@ class ConnectorClient:
             raise ConnectorError("create_conversation", None, "the answer held no conversation id")
         return conversation_id
 
+    def members(self, service_url: str, conversation_id: str, page_size: int = 500) -> list[dict[str, Any]]:
+        """Everyone in the conversation (a team, a group chat, a 1:1 chat), page by page.
+
+        Each member carries `id`, `aadObjectId`, `name` and, in Teams, `email` and `userPrincipalName`: what
+        links a roster row to a Teams account without any Microsoft Graph permission.
+        """
+        url = self._conversation_url(service_url, conversation_id) + "/pagedmembers"
+        found: list[dict[str, Any]] = []
+        token: str | None = None
+        for _ in range(MAX_MEMBER_PAGES):
+            query = f"?pageSize={page_size}" + (f"&continuationToken={quote(token, safe='')}" if token else "")
+            page = self._call("members", "GET", url + query, None)
+            found.extend(m for m in page.get("members") or [] if isinstance(m, dict))
+            token = page.get("continuationToken") or None
+            if not isinstance(token, str):
+                return found
+        log.warning("Bot Connector members: stopped after %s pages of %s", MAX_MEMBER_PAGES, conversation_id[:80])
+        return found
+
+    def member(self, service_url: str, conversation_id: str, user_id: str) -> dict[str, Any] | None:
+        """One member of the conversation (by Teams id or AAD object id); None if they are not in it."""
+        url = f"{self._conversation_url(service_url, conversation_id)}/members/{_segment(user_id)}"
+        try:
+            answer = self._call("member", "GET", url, None)
+        except ConnectorRejected as error:
+            if error.status == 404:
+                return None
+            raise
+        return answer or None
+
     # -- plumbing -----------------------------------------------------------------------------------------
 
     def _base(self, service_url: str) -> str:
@@ -355,8 +386,8 @@ class ConnectorClient:
             raise ValueError("a conversation id is required")
         return f"{self._base(service_url)}/v3/conversations/{_segment(conversation_id)}"
 
-    def _call(self, operation: str, method: str, url: str, body: Mapping[str, Any]) -> dict[str, Any]:
-        payload = json.dumps(body).encode()
+    def _call(self, operation: str, method: str, url: str, body: Mapping[str, Any] | None) -> dict[str, Any]:
+        payload = json.dumps(body).encode() if body is not None else None
         waited = 0.0
         attempt = 0
         refreshed = False
@@ -392,18 +423,11 @@ class ConnectorClient:
             self._sleep(delay)
             waited += delay
 
-    def _attempt(self, method: str, url: str, payload: bytes, token: str) -> dict[str, Any] | _Failure:
-        request = urllib.request.Request(
-            url,
-            data=payload,
-            method=method,
-            headers={
-                "Authorization": f"Bearer {token}",
-                "Content-Type": "application/json; charset=utf-8",
-                "Accept": "application/json",
-                "User-Agent": "growthbot",
-            },
-        )
+    def _attempt(self, method: str, url: str, payload: bytes | None, token: str) -> dict[str, Any] | _Failure:
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json", "User-Agent": "growthbot"}
+        if payload is not None:
+            headers["Content-Type"] = "application/json; charset=utf-8"
+        request = urllib.request.Request(url, data=payload, method=method, headers=headers)
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:
                 raw = response.read(MAX_RESPONSE_BYTES)

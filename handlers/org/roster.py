@@ -51,6 +51,7 @@ class Directory:
     where: str  # for reports: "Slack team T1", "the terminal workspace"
     id_kind: str = "user"  # how a user id is called in messages: "Slack user", "terminal user"
     unmatched_on: str | None = None  # "Slack": report people the lookup did not find; None: everyone is found
+    pending_note: str | None = None  # what becomes of them; None: "import again once they join <unmatched_on>"
 
 
 def console_directory(platform: str, external_id: str) -> Directory:
@@ -253,6 +254,7 @@ class RosterReport:
     unmatched_on: str | None
     dry_run: bool
     notes: list[str] = field(default_factory=list)
+    pending_note: str | None = None
 
     def count(self, kind: str) -> int:
         return sum(change.kind == kind for change in self.changes)
@@ -269,7 +271,8 @@ class RosterReport:
         lines.append(f"unchanged {self.count('unchanged')}")
         if self.unmatched_on:
             unmatched = self.unmatched
-            later = f" (saved as pending; import again once they join {self.unmatched_on})" if unmatched else ""
+            note = self.pending_note or f"import again once they join {self.unmatched_on}"
+            later = f" (saved as pending; {note})" if unmatched else ""
             lines.append(f"unmatched on {self.unmatched_on} {len(unmatched)}{later}")
             lines += [f"  {c.row.email} (line {c.row.line})" for c in unmatched]
         lines += self.notes
@@ -343,7 +346,9 @@ def import_roster(
             in_file = {row.email for row in staff.rows}
             missing = [p.email for p in repos.roster.listed(workspace.id) if p.active and p.email not in in_file]
             notes.append(f"would deactivate {len(missing)}" + "".join(f"\n  {email}" for email in missing))
-    return RosterReport(source, directory.where, changes, directory.unmatched_on, dry_run, notes)
+    return RosterReport(
+        source, directory.where, changes, directory.unmatched_on, dry_run, notes, pending_note=directory.pending_note
+    )
 
 
 # -- the roster's whole life: who is on it, who left --------------------------------------------------

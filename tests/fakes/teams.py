@@ -6,7 +6,7 @@
 - `FakeEntra`: what msal calls for client credentials against a custom authority (tenant discovery and the
   token endpoint), over HTTPS with a self-signed certificate, since msal accepts only https authorities.
 - `FakeBotConnector`: the Bot Connector REST API; records every activity per conversation and answers 429
-  (with Retry-After), 412 or 5xx on demand.
+  (with Retry-After), 412 or 5xx on demand; lists the members set in `members` (paged, or one by id).
 """
 
 from __future__ import annotations
@@ -469,6 +469,8 @@ class FakeBotConnector:
         self.conversations: dict[str, dict[str, Any]] = {}  # created conversation id -> its parameters
         # Per-test answers by kind ("send", "reply", "update", "create"), tried before the built-in ones.
         self.answers: dict[str, Callable[[Request], Answer]] = {}
+        # Conversation id -> its members as Teams gives them (id, aadObjectId, name, email, userPrincipalName).
+        self.members: dict[str, list[dict[str, Any]]] = {}
         self._activities: dict[str, list[dict[str, Any]]] = {}
         self._faults: list[tuple[int, dict[str, str], str | None]] = []
         self._lock = threading.Lock()
@@ -513,6 +515,8 @@ class FakeBotConnector:
             kind = "create"
         elif len(rest) >= 2 and rest[1] == "activities":
             kind = {"POST": "reply" if activity_id else "send", "PUT": "update"}.get(request.method, "other")
+        elif request.method == "GET" and len(rest) in (2, 3) and rest[1] in ("members", "pagedmembers"):
+            kind = "member" if len(rest) == 3 else "members"
         else:
             return _json(404, {"error": {"code": "NotFound", "message": "unknown path"}})
         body = request.json()
@@ -533,6 +537,8 @@ class FakeBotConnector:
             self.calls.append(ConnectorCall(request.method, kind, conversation, activity_id, body, authorization))
             if kind in self.answers:
                 return self.answers[kind](request)
+            if kind in ("members", "member"):
+                return self._members(request, conversation or "", rest)
             if kind == "create":
                 member = (body.get("members") or [{}])[0].get("id", "")
                 new_id = f"a:1{hashlib.sha256(member.encode()).hexdigest()[:12]}"
@@ -551,3 +557,23 @@ class FakeBotConnector:
                 new_activity["replyToId"] = activity_id
             self._activities.setdefault(conversation, []).append(new_activity)
             return _json(201, {"id": new_activity["id"]})
+
+    def _members(self, request: Request, conversation: str, rest: list[str]) -> Answer:
+        everyone = self.members.get(conversation)
+        if everyone is None:
+            return _json(404, {"error": {"code": "ConversationNotFound", "message": "no such conversation"}})
+        if len(rest) == 3:  # one member, by Teams id, AAD object id or UPN
+            wanted = rest[2].lower()
+            keys = ("id", "aadObjectId", "userPrincipalName")
+            found = next((m for m in everyone if wanted in {str(m.get(k, "")).lower() for k in keys}), None)
+            if found is None:
+                return _json(404, {"error": {"code": "MemberNotFoundInConversation", "message": "no such member"}})
+            return _json(200, found)
+        if rest[1] == "members":
+            return _json(200, everyone)
+        size = int(request.query.get("pageSize") or 500)
+        start = int(request.query.get("continuationToken") or 0)
+        page = {"members": everyone[start : start + size]}
+        if start + size < len(everyone):
+            page["continuationToken"] = str(start + size)
+        return _json(200, page)
