@@ -244,3 +244,38 @@ def test_paged_members_follow_the_continuation_token(rig: TeamsRig) -> None:  # 
     assert len(rig.connector.of("members")) == 3
     assert rig.sender.connector.member(rig.connector.service_url, TEAM, "nobody") is None
     assert teams_store.linked_emails(rig.runtime.db, TENANT_ID) == {}
+
+
+def test_someone_joining_a_team_later_is_asked_about_alone(rig: TeamsRig, tmp_path: Path, capsys) -> None:  # noqa: F811
+    import_roster(rig, tmp_path, capsys)
+    install_in_team(rig, [LOPEZ])
+    wait_until(lambda: "aad-lopez" in people(rig))
+    rig.connector.members[TEAM].append(KIM)
+    joined = {
+        "type": "conversationUpdate",
+        "id": f"act-{uuid.uuid4().hex[:10]}",
+        "channelId": "msteams",
+        "serviceUrl": rig.connector.service_url,
+        "from": {"id": "29:aad-admin", "aadObjectId": "aad-admin"},
+        "recipient": {"id": BOT, "name": "growthbot"},
+        "conversation": {"id": TEAM, "conversationType": "channel", "isGroup": True, "tenantId": TENANT_ID},
+        "membersAdded": [{"id": "29:aad-kim", "aadObjectId": "aad-kim"}],
+        "channelData": {"team": {"id": TEAM}, "eventType": "teamMemberAdded", "tenant": {"id": TENANT_ID}},
+    }
+    assert rig.post(joined) == 200
+    wait_until(lambda: "aad-kim" in people(rig))
+    assert [c.kind for c in rig.connector.calls] == ["members", "member"]  # the team once, then Kim alone
+
+
+def test_links_that_would_be_wrong_are_left_alone(rig: TeamsRig, tmp_path: Path, capsys) -> None:  # noqa: F811
+    import_roster(rig, tmp_path, capsys)
+    db = rig.runtime.db
+    assert teams_store.link_members(db, TENANT_ID, [Member("aad-lopez", ("lopez@district.org",))]) != []
+    # Lopez's account reports Kim's email too (a shared mailbox): Kim is not given Lopez's account.
+    assert teams_store.link_members(db, TENANT_ID, [Member("aad-lopez", ("kim@district.org",))]) == []
+    # Another account claims Lopez's email: she stays linked to her own.
+    assert teams_store.link_members(db, TENANT_ID, [Member("aad-other", ("lopez@district.org",))]) == []
+    assert teams_store.link_members(db, "another-tenant", [Member("aad-kim", ("kim@district.org",))]) == []
+    stored = people(rig)
+    assert stored["aad-lopez"].email == "lopez@district.org" and "pending:kim@district.org" in stored
+    assert teams_store.linked_emails(db, TENANT_ID) == {"lopez@district.org": "aad-lopez"}
