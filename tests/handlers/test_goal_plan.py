@@ -172,3 +172,17 @@ def test_goal_team_leaves_out_an_educator_who_left_the_district(place: District)
     set_person(place, "rivera", deactivated_at=datetime(2026, 11, 23, 16, 0, tzinfo=UTC))
     team = place.chat("okafor").say("/goal team")
     assert "Ana Rivera" not in team and "Linh Nguyen" in team
+
+
+def test_schedule_upcoming_lists_the_checkins_and_changes_nothing(place: District) -> None:
+    save_goal(place.chat("rivera"))
+    seen = place.preview(START, datetime(2027, 5, 1, tzinfo=UTC))
+    assert [row for row in seen if row[2] == "goal_benchmark_checkin"] == [
+        ("rivera", "Fri Jan 15 15:30", "goal_benchmark_checkin"),
+        ("rivera", "Fri Feb 12 15:30", "goal_benchmark_checkin"),
+        ("rivera", "Fri Apr 16 15:30", "goal_benchmark_checkin"),
+    ]
+    with place.repos() as repos:
+        assert GoalPlans(repos.session).checkins(1) == []  # the preview's expands were rolled back
+    place.walk_to(datetime(2027, 1, 16, tzinfo=UTC))
+    assert len(checkins_of(place, "rivera")) == 1
