@@ -75,6 +75,9 @@ def main() -> int:
             subprocess.run(["dropdb", *pg, "--if-exists", name], capture_output=True)
     else:
         print("PostgreSQL not reachable at 127.0.0.1:5432; measured SQLite only")
+    load = " / ".join(f"{x:.1f}" for x in os.getloadavg())
+    head = subprocess.run(["git", "-C", str(ROOT), "rev-parse", "--short", "HEAD"], capture_output=True, text=True)
+    print(f"commit {head.stdout.strip()}, {args.threads} threads, {args.people} people; load average {load}")
     for label, (turns, seconds) in results.items():
         rate = turns / seconds
         print(f"{label:10} {turns} turns in {seconds:.2f} s = {rate:.0f} turns/s ({rate / GOAL:.2f}x the 300/s goal)")

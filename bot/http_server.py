@@ -89,7 +89,7 @@ class Traffic:
         while self.busy():
             if time.monotonic() >= deadline:
                 return False
-            time.sleep(self.QUIET / 4)
+            time.sleep(self.QUIET / 2)
         return True
 
 

@@ -50,6 +50,7 @@ class Drain:
         self._slots = threading.Semaphore(self.threads)
         self._pool = ThreadPoolExecutor(max_workers=self.threads, thread_name_prefix="inbox")
         self._overtime = threading.Lock()  # held by the one turn let run beside requests that leave no gap
+        self._gate = threading.Lock()  # held by the one thread watching for a gap between requests
 
     def wake(self) -> None:
         self._wake.set()
@@ -88,7 +89,8 @@ class Drain:
         while not stop.is_set():
             self._wake.clear()
             if self.traffic is not None:
-                self.traffic.wait_quiet(PATIENCE)  # claiming is a write to the inbox, beside the acks' writes
+                with self._gate:  # claiming is a write to the inbox, beside the acks' writes
+                    self.traffic.wait_quiet(PATIENCE)
             self.drain()
             self._wake.wait(POLL_SECONDS)
         self._pool.shutdown(wait=True)
@@ -106,13 +108,18 @@ class Drain:
         A turn starts in a gap between requests, as many at once as there are threads (a turn waiting on the Web
         API costs the requests nothing). When requests leave no gap for PATIENCE, turns go one at a time, each
         after its own wait, so a saturating load slows the drain down instead of the acks; the kept items wait
-        in the inbox, durable, and the drain catches up in the first lull.
+        in the inbox, durable, and the drain catches up in the first lull. One thread at a time watches for the
+        gap (`_gate`), the others sleep on the lock, so waiting turns cost the request threads no GIL.
         """
-        if self.traffic is None or self.traffic.wait_quiet(PATIENCE):
+        if self.traffic is None:
+            yield
+            return
+        with self._gate:
+            quiet = self.traffic.wait_quiet(PATIENCE)
+        if quiet:
             yield
             return
         with self._overtime:
-            self.traffic.wait_quiet(PATIENCE)
             yield
 
     def _handle(self, item: inbox.Claimed) -> None:
