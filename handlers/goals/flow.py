@@ -77,6 +77,13 @@ class GoalCoach(Flow):
     def __init__(self, plan: GoalPlan | None = None) -> None:
         self.plan = plan
 
+    def ask(self, state: State, step_name: str) -> Outbound:
+        """The engine's question; once a pasted or checked goal is being filled in, pasting is not offered again."""
+        question = super().ask(state, step_name)
+        if step_name == "goal_type" and state.extra.get("guided"):
+            question.choices = [c for c in question.choices if c.value != "paste"]
+        return question
+
     def prompt_context(self, state: State) -> dict[str, Any]:
         context = super().prompt_context(state)
         context["parts"] = PARTS

@@ -71,6 +71,7 @@ def test_goal_check_gives_a_verdict_per_element_and_offers_to_coach_only_the_mis
         "Rigorous, Realistic & Results-focused, Completion date. Now the parts still needed."
     )
     assert asks(filled, "goal_type")
+    assert "Paste a goal" not in filled  # that goal is the one being filled in
     assert asks(chat.say("student"), "data_reviewed")
     assert asks(chat.say(GOOD_ANSWERS["data_reviewed"]), "benchmarks")
     review = chat.say("Jan 29: winter DIBELS; March 31: running records")
