@@ -9,7 +9,7 @@ keeps the answers in the conversation payload, so a restart resumes at the same 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
@@ -38,6 +38,25 @@ class Check:
     error: Problem | None = None
 
 
+class Lazy(Mapping[str, Any]):
+    """Services looked up only when a check asks for them, once a turn: most turns never need the calendar."""
+
+    def __init__(self, loaders: dict[str, Callable[[], Any]]) -> None:
+        self._loaders = loaders
+        self._loaded: dict[str, Any] = {}
+
+    def __getitem__(self, name: str) -> Any:
+        if name not in self._loaded:
+            self._loaded[name] = self._loaders[name]()
+        return self._loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._loaders)
+
+    def __len__(self) -> int:
+        return len(self._loaders)
+
+
 @dataclass(frozen=True)
 class CheckContext:
     """What a check may know besides the text: today, earlier answers, and what its flow looked up.
@@ -48,7 +67,7 @@ class CheckContext:
 
     today: date
     answers: dict[str, Any]
-    services: dict[str, Any] = field(default_factory=dict)
+    services: Mapping[str, Any] = field(default_factory=dict)
 
 
 def accept(text: str, _ctx: CheckContext) -> Check:
@@ -163,7 +182,7 @@ class Flow:
     def on_cancel(self, state: State) -> Finish:
         return Finish("cancelled", [Outbound(template="engine/cancelled")])
 
-    def services(self, repos: Repos, person: Person, now: datetime) -> dict[str, Any]:
+    def services(self, repos: Repos, person: Person, now: datetime) -> Mapping[str, Any]:
         """Lookups this flow's checks need, bound to the current transaction and person."""
         return {}
 

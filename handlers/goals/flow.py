@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from handlers.engine import Check, CheckContext, Finish, Flow, State, Step, Turn, accept
+from handlers.engine import Check, CheckContext, Finish, Flow, Lazy, State, Step, Turn, accept
 from handlers.goals import checks
 from handlers.goals.check import answers_from, critique_message
 from handlers.goals.plan import GoalPlan
@@ -102,8 +102,8 @@ class GoalCoach(Flow):
             ]
         return context
 
-    def services(self, repos: Repos, person: Person, now: datetime) -> dict[str, Any]:
-        return {"calendar": repos.calendars.load(person.workspace_id)}
+    def services(self, repos: Repos, person: Person, now: datetime) -> Mapping[str, Any]:
+        return Lazy({"calendar": lambda: repos.calendars.load(person.workspace_id)})
 
     def handle(self, state: State, text: str, ctx: CheckContext, clicked_step: str | None = None) -> Turn:
         """The engine's turn, plus what the goal coach adds: keep an earlier answer, a choice by its prefix,
