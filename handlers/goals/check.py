@@ -24,8 +24,6 @@ NAMES = {
     "R": "Rigorous, Realistic & Results-focused",
     "T": "Timed & Tracked",
 }
-# The coach steps each element fills; data reviewed, goal type and alignment are always asked.
-STEPS = {"S": "specific", "M": "measurable", "A": "action", "R": "results", "T": "completion_date"}
 
 
 def elements_context(result: Critique) -> list[dict[str, Any]]:
