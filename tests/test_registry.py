@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import yaml
 
+import prompts
+
 from bot.cli import _parser
 from bot.manifests import slack_manifest
 from bot.settings import Settings
-from handlers.features import Command, Feature, Invocation, Setup
-from handlers.messages import Outbound, Reply
+from handlers.features import Command, Feature, FeatureFactory, Setup
+from handlers.messages import Reply
 from handlers.registry import FEATURES
 from handlers.router import Bot
 from tests.conftest import test_settings
@@ -64,17 +68,28 @@ def test_two_features_cannot_claim_one_command(db, clock) -> None:  # type: igno
         Bot(db, clock, test_settings(), (*FEATURES, twin))
 
 
-def hello(setup: Setup) -> Feature:
-    """The example feature docs/ARCHITECTURE.md shows a newcomer."""
-
-    def run(invocation: Invocation) -> Reply:
-        zone = setup.port.zone(invocation.person)
-        return Reply(messages=[Outbound(template="errors/unexpected", context={"ref": str(zone)})])
-
-    return Feature(name="hello", commands=(Command("hello", "say hello", "", run),))
+ARCHITECTURE = MANIFEST.parent.parent.parent / "docs" / "ARCHITECTURE.md"
 
 
-def test_a_new_feature_is_its_package_plus_one_registry_line(db, clock) -> None:  # type: ignore[no-untyped-def]
+@pytest.fixture
+def hello(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FeatureFactory]:
+    """The ten-line feature docs/ARCHITECTURE.md shows a newcomer, run exactly as printed there."""
+    doc = ARCHITECTURE.read_text(encoding="utf-8")
+    code = re.search(r"A whole feature, ready to copy.*?```python\n(.*?)```", doc, re.S)
+    words = re.search(r"`prompts/templates/hello/hi.j2`.*?```jinja\n(.*?)```", doc, re.S)
+    assert code and words, "docs/ARCHITECTURE.md lost its example feature"
+    (tmp_path / "hello").mkdir()
+    (tmp_path / "hello" / "hi.j2").write_text(words.group(1), encoding="utf-8")
+    monkeypatch.setattr(prompts, "TEMPLATES", [prompts.TEMPLATES, tmp_path])
+    prompts.environment.cache_clear()
+    namespace: dict[str, object] = {}
+    exec(compile(code.group(1), "ARCHITECTURE.md", "exec"), namespace)  # noqa: S102 - our own document
+    yield namespace["feature"]  # type: ignore[misc]
+    monkeypatch.undo()
+    prompts.environment.cache_clear()
+
+
+def test_a_new_feature_is_its_package_plus_one_registry_line(db, clock, hello) -> None:  # type: ignore[no-untyped-def]
     chat = Chat(Bot(db, clock, test_settings(), (*FEATURES, hello)))
     assert "America/New_York" in chat.say("/hello")
     assert "/hello: say hello" in chat.say("help")

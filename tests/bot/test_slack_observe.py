@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -151,3 +151,31 @@ def test_a_roster_row_not_yet_on_slack_is_linked_by_email_when_they_first_write(
     responses(org, 1)
     org.slack.command(EVALUATOR, "<@UCOLE|sam> Dec 1 10am", response_url=org.api.respond_url, name="/observe")
     assert "Scheduled #1: announced observation of *Sam Cole*" in responses(org, 2)[1]
+
+
+def test_working_hours_set_in_the_settings_modal_hold_the_teachers_notice_until_they_start(
+    org: SlackRig, clock: FakeClock
+) -> None:
+    """Mon Nov 23, 09:00 in Chicago: Kim says she starts at 10:30, so the notice waits until then, on Slack."""
+    org.slack.command(KIM, "", name="/settings")
+    call = org.api.wait_for(lambda calls: any(c.method == "views.open" for c in calls))
+    view = next(c.params for c in call if c.method == "views.open")["view"]
+    view = {**(view if isinstance(view, dict) else json.loads(view)), "id": "V-kim"}
+    status, _body = org.slack.submit_view(
+        KIM, view, {"time_zone": "America/Chicago", "quiet_start": "10:30", "quiet_end": "16:00"}
+    )
+    assert status == 200
+    org.api.wait_posts(1)  # the confirmation in her DM
+
+    org.slack.command(EVALUATOR, f"<@{KIM}|dana> Dec 3 10am announced 30", response_url=org.api.respond_url,
+                      name="/observe")  # fmt: skip
+    assert "Scheduled #1" in responses(org, 1)[0]
+    sender = SlackSender(web_client("xoxb-test", org.api.url))
+    heard: dict[str, datetime] = {}
+    while clock.now() < datetime(2026, 11, 23, 18, 0, tzinfo=UTC):
+        org.runtime.ticker({"slack": sender}).tick()
+        for upload in org.api.of("files.completeUploadExternal"):
+            heard.setdefault(upload.params["channel_id"], clock.now())
+        clock.advance(timedelta(minutes=5))
+    assert heard[f"D{EVALUATOR}"] == datetime(2026, 11, 23, 15, 0, tzinfo=UTC)  # 10:00 in New York: at once
+    assert heard[f"D{KIM}"] == datetime(2026, 11, 23, 16, 30, tzinfo=UTC)  # 10:30 in Chicago, not 07:00

@@ -192,7 +192,7 @@ def test_settings_in_the_terminal_show_defaults_refuse_bad_answers_and_save(chat
 
 
 def test_quiet_hours_set_in_settings_hold_a_notice_until_the_window_opens(org: Org) -> None:  # noqa: F811
-    """Mon Nov 23, 08:00 in New York: Kim starts at 09:30 and hears then; Reyes (default 07:00) at once."""
+    """Mon Nov 23, 08:00 in New York: Kim starts at 09:30 and hears then; Reyes hears at 07:00, his default, in LA."""
     kim = org.chat("kim")
     kim.say("/settings")
     for answer in ("keep", "9:30", "4pm", "1"):
