@@ -10,7 +10,6 @@ import pytest
 import yaml
 
 import prompts
-
 from bot.cli import _parser
 from bot.manifests import slack_manifest
 from bot.settings import Settings
@@ -83,7 +82,7 @@ def hello(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FeatureFa
     monkeypatch.setattr(prompts, "TEMPLATES", [prompts.TEMPLATES, tmp_path])
     prompts.environment.cache_clear()
     namespace: dict[str, object] = {}
-    exec(compile(code.group(1), "ARCHITECTURE.md", "exec"), namespace)  # noqa: S102 - our own document
+    exec(compile(code.group(1), "ARCHITECTURE.md", "exec"), namespace)
     yield namespace["feature"]  # type: ignore[misc]
     monkeypatch.undo()
     prompts.environment.cache_clear()
