@@ -264,9 +264,12 @@ class Bot:
             if not first and not repos.events.claim(inbound.platform, inbound.event_key or "", now):
                 log.info("ignoring repeated delivery %s", inbound.event_key)
                 return Reply()  # the first delivery's answer is already on screen
-            workspace = repos.workspaces.ensure(inbound.platform, inbound.workspace, now)
-            person = repos.people.ensure(
-                workspace.id,
+            arrival = repos.arrivals.find(
+                inbound.platform, inbound.workspace, inbound.user_id, inbound.channel, inbound.thread
+            )
+            workspace_id = arrival.workspace_id or repos.workspaces.ensure(inbound.platform, inbound.workspace, now).id
+            person = arrival.person or repos.people.ensure(
+                workspace_id,
                 inbound.user_id,
                 now,
                 inbound.user_name or inbound.user_id,
@@ -275,7 +278,7 @@ class Bot:
             )
             if inbound.time_zone and person.time_zone != inbound.time_zone and not person.zone_chosen:
                 person.time_zone = inbound.time_zone
-            key = ConversationKey(inbound.platform, workspace.id, inbound.channel, inbound.thread, inbound.user_id)
+            key = ConversationKey(inbound.platform, workspace_id, inbound.channel, inbound.thread, inbound.user_id)
             if inbound.form is not None:
                 return self._submit_form(repos, person, key, inbound, now)
             if inbound.command:

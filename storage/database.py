@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import Any, ClassVar
 from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine, Insert, Table, create_engine, event, insert, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.elements import ClauseElement
@@ -170,12 +172,39 @@ def _inbox_file(url: str) -> sessionmaker[Session] | None:
     return sessionmaker(engine, expire_on_commit=False)
 
 
+IDLE_BEFORE_PING = 10.0  # seconds a pooled connection may sit unused before it is checked on checkout
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled PostgreSQL connection only if it sat idle, instead of `pool_pre_ping` on every checkout.
+
+    A connection in steady use has just proved itself, and the ping is a round trip on every transaction: on a
+    busy bot, one in six of them. One that idled may have been dropped by a restart or a proxy, so it is pinged,
+    and a dead one is replaced before anyone uses it (the pool retries on `DisconnectionError`).
+    """
+
+    def checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        if time.monotonic() - record.info.get("idle_since", float("-inf")) < IDLE_BEFORE_PING:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:
+            raise DisconnectionError("a pooled connection did not answer its ping") from error
+
+    event.listen(engine, "checkin", checkin)
+    event.listen(engine, "checkout", checkout)
+
+
 def connect(url: str) -> Database:
     url = normalise_url(url)
     if url.startswith("sqlite"):
         engine = _sqlite_engine(url)
         return Database(engine, sessionmaker(engine, expire_on_commit=False), queue=_inbox_file(url))
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_size=10, max_overflow=20)
+    _ping_when_idle(engine)
     return Database(engine=engine, sessions=sessionmaker(engine, expire_on_commit=False))
 
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -163,6 +163,11 @@ class ConversationKey:
 class Conversations:
     def __init__(self, session: Session) -> None:
         self.session = session
+        self._primed: dict[ConversationKey, Conversation | None] = {}
+
+    def prime(self, key: ConversationKey, found: Conversation | None) -> None:
+        """Remember what a combined read (`Arrivals.find`) already learnt of this key's open conversation."""
+        self._primed[key] = found
 
     def _where(self, key: ConversationKey):  # type: ignore[no-untyped-def]
         thread = Conversation.thread.is_(None) if key.thread is None else Conversation.thread == key.thread
@@ -175,6 +180,10 @@ class Conversations:
         )
 
     def open_for(self, key: ConversationKey) -> Conversation | None:
+        if key in self._primed:  # read in this transaction moments ago; used once, then the table is asked again
+            found = self._primed.pop(key)
+            if found is None or found.status == "open":
+                return found
         return self.session.scalar(
             select(Conversation).where(*self._where(key), Conversation.status == "open").limit(1)
         )
@@ -199,6 +208,7 @@ class Conversations:
         now: datetime,
         expires_at: datetime,
     ) -> Conversation:
+        self._primed.clear()
         conversation = Conversation(
             platform=key.platform,
             workspace_id=key.workspace_id,
@@ -232,6 +242,58 @@ class Conversations:
         self.session.flush()
 
 
+@dataclass(frozen=True)
+class Arrival:
+    """Who wrote, read in one query: None where the workspace, the person or an open conversation is new."""
+
+    workspace_id: int | None
+    person: Person | None
+
+
+def _arrival_query(thread_is_null: bool):  # type: ignore[no-untyped-def]
+    """Workspace, person and open conversation in one round trip, built once so SQLAlchemy caches it."""
+    thread = Conversation.thread.is_(None) if thread_is_null else Conversation.thread == bindparam("thread")
+    return (
+        select(Workspace.id, Person, Conversation)
+        .outerjoin(Person, (Person.workspace_id == Workspace.id) & (Person.platform_user_id == bindparam("user")))
+        .outerjoin(
+            Conversation,
+            (Conversation.platform == Workspace.platform)
+            & (Conversation.workspace_id == Workspace.id)
+            & (Conversation.channel == bindparam("channel"))
+            & thread
+            & (Conversation.user_id == bindparam("user"))
+            & (Conversation.status == "open"),
+        )
+        .where(Workspace.platform == bindparam("platform"), Workspace.external_id == bindparam("workspace"))
+        .limit(1)
+    )
+
+
+_ARRIVAL = {True: _arrival_query(True), False: _arrival_query(False)}
+
+
+class Arrivals:
+    """The reads every incoming message starts with, as one statement instead of three."""
+
+    def __init__(self, session: Session, conversations: Conversations) -> None:
+        self.session = session
+        self.conversations = conversations
+
+    def find(self, platform: str, workspace: str, user: str, channel: str, thread: str | None) -> Arrival:
+        params = {"platform": platform, "workspace": workspace, "user": user, "channel": channel}
+        if thread is not None:
+            params["thread"] = thread
+        row = self.session.execute(_ARRIVAL[thread is None], params).first()
+        if row is None:
+            return Arrival(None, None)
+        workspace_id, person, conversation = row
+        if person is not None:
+            key = ConversationKey(platform, workspace_id, channel, thread, user)
+            self.conversations.prime(key, conversation)
+        return Arrival(workspace_id, person)
+
+
 class Events:
     def __init__(self, session: Session) -> None:
         self.session = session
@@ -257,6 +319,7 @@ class Repos:
     people: People = field(init=False)
     goals: Goals = field(init=False)
     conversations: Conversations = field(init=False)
+    arrivals: Arrivals = field(init=False)
     events: Events = field(init=False)
     schools: Schools = field(init=False)
     calendars: Calendars = field(init=False)
@@ -273,6 +336,7 @@ class Repos:
         self.people = People(self.session)
         self.goals = Goals(self.session)
         self.conversations = Conversations(self.session)
+        self.arrivals = Arrivals(self.session, self.conversations)
         self.events = Events(self.session)
         self.schools = Schools(self.session)
         self.calendars = Calendars(self.session)

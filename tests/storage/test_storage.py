@@ -276,3 +276,57 @@ def test_goal_benchmarks_round_trip_as_json(db: Database) -> None:
         goal = repos.session.get(Goal, goal_id)
         assert goal is not None
         assert goal.benchmarks == benchmarks
+
+
+def test_one_read_finds_the_workspace_the_person_and_their_open_conversation(db: Database) -> None:
+    key = _key(db)
+    with unit_of_work(db) as repos:
+        repos.people.ensure(key.workspace_id, key.user_id, NOW, "Alice", "America/New_York")
+        repos.conversations.start(key, "goal", "goal_type", {}, NOW, NOW + timedelta(days=1))
+        in_thread = ConversationKey(key.platform, key.workspace_id, key.channel, "T1", key.user_id)
+        repos.conversations.start(in_thread, "goal", "specific", {}, NOW, NOW + timedelta(days=1))
+    with unit_of_work(db) as repos:
+        workspace = repos.workspaces.ensure(key.platform, "local", NOW)
+        for thread, step in ((None, "goal_type"), ("T1", "specific")):
+            arrival = repos.arrivals.find(key.platform, workspace.external_id, key.user_id, key.channel, thread)
+            assert arrival.workspace_id == key.workspace_id and arrival.person.display_name == "Alice"  # type: ignore[union-attr]
+            found = repos.conversations.open_for(ConversationKey(key.platform, key.workspace_id, key.channel,
+                                                                 thread, key.user_id))  # fmt: skip
+            assert found is not None and found.step == step
+        nobody = repos.arrivals.find(key.platform, workspace.external_id, "bob", key.channel, None)
+        assert nobody.workspace_id == key.workspace_id and nobody.person is None
+        assert repos.arrivals.find(key.platform, "T-unknown", key.user_id, key.channel, None).workspace_id is None
+
+
+def test_a_conversation_closed_after_the_read_is_not_handed_out_as_open(db: Database) -> None:
+    key = _key(db)
+    with unit_of_work(db) as repos:
+        repos.people.ensure(key.workspace_id, key.user_id, NOW, "Alice", "America/New_York")
+        repos.conversations.start(key, "goal", "goal_type", {}, NOW, NOW + timedelta(days=1))
+    with unit_of_work(db) as repos:
+        repos.arrivals.find(key.platform, "local", key.user_id, key.channel, None)
+        closing = repos.session.scalars(select(Conversation)).one()
+        closing.status = "cancelled"
+        assert repos.conversations.open_for(key) is None
+        restarted = repos.conversations.start(key, "goal", "goal_type", {}, NOW, NOW + timedelta(days=1))
+        assert repos.conversations.open_for(key) is restarted
+
+
+@pytest.mark.postgresql
+def test_a_pooled_connection_dropped_while_idle_is_replaced_before_use(
+    postgres_database: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PostgreSQL restart or a proxy drops idle connections; the next transaction must not fail on one."""
+    import storage.database
+
+    db = storage.database.connect(postgres_database.engine.url.render_as_string(hide_password=False))
+    try:
+        with db.engine.connect() as connection:
+            pid = connection.execute(text("SELECT pg_backend_pid()")).scalar()
+        with postgres_database.engine.begin() as admin:
+            admin.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+        monkeypatch.setattr(storage.database, "IDLE_BEFORE_PING", 0.0)
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT pg_backend_pid()")).scalar() != pid
+    finally:
+        db.dispose()
