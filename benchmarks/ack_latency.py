@@ -10,7 +10,8 @@ the "ack" Slack waits 3 seconds for; after that it retries an event, and shows t
 
 Each app runs in its own child process (so the load generator does not share a GIL with the server):
 `wsgi_app(app)` served by `make_server` (waitress) on 127.0.0.1 port 0, the Web API pointed at a FakeSlackAPI
-in that process (answering at once, or `--api-delay-ms` later, closer to the real Slack). growthbot uses a fresh
+in a process of its own, as Slack is (answering at once, or `--api-delay-ms` later, closer to the real Slack).
+growthbot uses a fresh
 SQLite database in a temp dir, migrated by `bot.app.build`. The bare app is `slack_bolt.App` with the same
 signing secret and Web API client and two no-op listeners.
 
@@ -94,7 +95,48 @@ class _Tally(logging.Handler):
             self.counts[f"{record.levelname} {record.name}: {re.sub(r'[0-9a-fA-F]{6,}', '…', message)[:80]}"] += 1
 
 
-def _drain(runtime: Any, api: FakeSlackAPI, quiet: float = 0.3, limit: float = 120.0) -> float:
+def _fake_api(api_delay: float, conn: Connection) -> None:
+    """Child process: the fake Web API, away from the app's GIL as Slack is; it answers the app's questions."""
+    with FakeSlackAPI() as api:
+        if api_delay > 0:  # Slack's real Web API answers in tens to hundreds of ms, not in a loopback instant
+            answer = api._answer
+
+            def slow_answer(method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
+                time.sleep(api_delay)
+                return answer(method, params)
+
+            api._answer = slow_answer  # type: ignore[method-assign]
+        conn.send(api.url)
+        while True:
+            order = conn.recv()
+            if order == "calls":
+                conn.send(len(api.calls))
+            elif order == "posts":
+                conn.send(len(api.of("chat.postMessage")))
+            elif order == "threads":
+                roots: dict[str, str] = {}
+                for post in api.posts():
+                    if not post.get("thread_ts"):
+                        roots.setdefault(post["channel"], post["ts"])
+                conn.send(roots)
+            else:
+                break
+
+
+class _RemoteApi:
+    """The app process's handle on the fake Web API's process."""
+
+    def __init__(self, conn: Connection) -> None:
+        self.conn = conn
+        self.lock = threading.Lock()
+
+    def ask(self, order: str) -> Any:
+        with self.lock:
+            self.conn.send(order)
+            return self.conn.recv()
+
+
+def _drain(runtime: Any, api: _RemoteApi, quiet: float = 0.3, limit: float = 120.0) -> float:
     """Wait until the kept requests are all handled (growthbot's inbox is empty and the Web API is quiet);
     return how long that took (-1: gave up). The bare app does no work after its ack."""
     from storage import inbox
@@ -102,7 +144,7 @@ def _drain(runtime: Any, api: FakeSlackAPI, quiet: float = 0.3, limit: float = 1
     started = last_change = time.monotonic()
     last = -1
     while time.monotonic() - started < limit:
-        calls = len(api.calls)
+        calls = api.ask("calls")
         pending = inbox.pending(runtime.db) if runtime is not None else 0
         now = time.monotonic()
         if calls != last or pending:
@@ -113,15 +155,15 @@ def _drain(runtime: Any, api: FakeSlackAPI, quiet: float = 0.3, limit: float = 1
     return -1.0
 
 
-def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None:
-    """Child process: start the fake Web API and one app under waitress, then obey the parent's pipe."""
+def _serve(which: str, threads: int, api_url: str, api_conn: Connection, conn: Connection) -> None:
+    """Child process: one app under waitress, its Web API the fake's process, then obey the parent's pipe."""
     from slack_bolt import App
     from slack_bolt.adapter.wsgi import SlackRequestHandler
 
     from bot.adapters.slack import build_slack_app, wsgi_app
     from bot.adapters.slack_web import web_client
     from bot.app import build
-    from bot.http_server import SWITCH_INTERVAL, Traffic, make_server, routes_app
+    from bot.http_server import SWITCH_INTERVAL, Traffic, freeze_startup, make_server, routes_app
     from bot.serve import Platform, start_drain
 
     tally = _Tally()
@@ -133,23 +175,16 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
     runtime = None
     drained_by_others = False
     traffic = None
-    with tempfile.TemporaryDirectory(prefix="growthbot-bench-") as tmp, FakeSlackAPI() as api:
-        if api_delay > 0:  # Slack's real Web API answers in tens to hundreds of ms, not in a loopback instant
-            answer = api._answer
-
-            def slow_answer(method: str, params: dict[str, Any]) -> tuple[int, dict[str, str], dict[str, Any]]:
-                time.sleep(api_delay)
-                return answer(method, params)
-
-            api._answer = slow_answer  # type: ignore[method-assign]
-        client = web_client(TOKEN, api.url)
+    api = _RemoteApi(api_conn)
+    with tempfile.TemporaryDirectory(prefix="growthbot-bench-") as tmp:
+        client = web_client(TOKEN, api_url)
         if which == "growthbot":
             settings = Settings(
                 _env_file=None,
                 database_url=f"sqlite:///{tmp}/bench.db",
                 slack_bot_token=TOKEN,
                 slack_signing_secret=SIGNING_SECRET,
-                slack_api_url=api.url,
+                slack_api_url=api_url,
             )
             runtime = build(settings)
             app, adapter = build_slack_app(runtime, client)
@@ -182,6 +217,7 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
             sys.setswitchinterval(SWITCH_INTERVAL)  # the same GIL slices as growthbot's server, to be fair
 
         server = make_server(wsgi, "127.0.0.1", 0, threads, traffic=traffic)
+        freeze_startup()  # as `growthbot serve` does; for both apps, to be fair
         server_thread = threading.Thread(target=server.run, name="waitress", daemon=True)
         server_thread.start()
         threads_after_ack = runtime.settings.listener_threads if runtime is not None else 0
@@ -193,13 +229,9 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
                     drained = _drain(None if drained_by_others else runtime, api)
                     with tally.lock_:
                         logged = dict(tally.counts)
-                    conn.send({"drain_s": drained, "posts": len(api.of("chat.postMessage")), "logged": logged})
+                    conn.send({"drain_s": drained, "posts": api.ask("posts"), "logged": logged})
                 elif order == "threads":
-                    roots: dict[str, str] = {}
-                    for post in api.posts():
-                        if not post.get("thread_ts"):
-                            roots.setdefault(post["channel"], post["ts"])
-                    conn.send(roots)
+                    conn.send(api.ask("threads"))
                 else:
                     break
         finally:
@@ -207,6 +239,7 @@ def _serve(which: str, threads: int, api_delay: float, conn: Connection) -> None
             # The loop thread is a daemon and goes with the process, which ends right after this.
             if runtime is not None:
                 runtime.db.dispose()
+            api_conn.send("stop")
     conn.close()
 
 
@@ -216,11 +249,19 @@ class Server:
     def __init__(self, name: str, which: str, threads: int, api_delay: float) -> None:
         ctx = multiprocessing.get_context("spawn")
         self.name = name
+        api_pipe, api_child = ctx.Pipe()
+        self.api = ctx.Process(target=_fake_api, args=(api_delay, api_child), name=f"bench-api-{which}", daemon=True)
+        self.api.start()
+        api_child.close()
+        if not api_pipe.poll(60):
+            raise RuntimeError(f"{name}'s fake Web API did not start")
+        api_url = api_pipe.recv()
         self.pipe, child = ctx.Pipe()
-        arguments = (which, threads, api_delay, child)
+        arguments = (which, threads, api_url, api_pipe, child)
         self.process = ctx.Process(target=_serve, args=arguments, name=f"bench-{which}", daemon=True)
         self.process.start()
         child.close()
+        api_pipe.close()  # the app's process talks to it from now on
         if not self.pipe.poll(120):
             raise RuntimeError(f"{name} server did not start")
         hello = self.pipe.recv()
@@ -236,10 +277,11 @@ class Server:
     def stop(self) -> None:
         with contextlib.suppress(OSError):
             self.pipe.send("stop")
-        self.process.join(30)
-        if self.process.is_alive():
-            self.process.terminate()
-            self.process.join(5)
+        for process in (self.process, self.api):
+            process.join(30)
+            if process.is_alive():
+                process.terminate()
+                process.join(5)
 
 
 # -- the client side ---------------------------------------------------------------------------------------
@@ -536,15 +578,16 @@ def render_section(
     each reply is a full turn: dedupe claim, person and conversation lookup, state update, one reply post).
     Every event id is unique. The bare app gets the same payloads.
 - **Servers:** each app in its own process: `wsgi_app(app)` served by `make_server` (waitress, {args.threads}
-  threads{default}) on 127.0.0.1, its Web API calls going to a FakeSlackAPI in that process{api_note}.
+  threads{default}) on 127.0.0.1, its Web API calls going to a FakeSlackAPI in a process of its own, as
+  Slack is{api_note}.
   growthbot: `build_slack_app` on a fresh SQLite file migrated by `bot.app.build`; in the request thread it checks
   the signature, writes the request to the inbox and acks; its inbox drain then does the work on
   {executor_threads} threads (`LISTENER_THREADS`) in the same process, served as `growthbot serve` serves it: the
   server counts requests in flight (`Traffic`) and the drain starts a turn in a gap between them (or, when the
-  load leaves none for 0.5 s, one turn at a time); the GIL switch interval is 0.5 ms in both processes. Bare
-  Bolt (the strongest fair baseline): `slack_bolt.App` with the same signing secret and client,
-  `process_before_response=True` so its `/goal` listener's `ack()` runs in the request thread, and no work at
-  all after the ack.
+  load leaves none for 0.5 s, one turn at a time). In both processes the GIL switch interval is 0.5 ms and
+  start-up objects are frozen out of the garbage collector (`gc.freeze`). Bare Bolt (the strongest fair
+  baseline): `slack_bolt.App` with the same signing secret and client, `process_before_response=True` so its
+  `/goal` listener's `ack()` runs in the request thread, and no work at all after the ack.
 - **Clients:** the parent process; at each level, that many threads share {args.requests} requests per app and
   kind, each thread using {connections} and sending its next request as soon as the previous one
   is answered (closed loop). Warm-up first ({args.warmup} requests per app and kind, not counted). The

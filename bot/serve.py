@@ -16,7 +16,7 @@ from datetime import timedelta
 from typing import Any
 
 from bot.app import Runtime
-from bot.http_server import Traffic, WSGIApp, make_server, routes_app
+from bot.http_server import Traffic, WSGIApp, freeze_startup, make_server, routes_app
 from bot.inbox_drain import Drain, Handler
 from handlers.router import Delivery
 from scheduling.background import start_periodic
@@ -159,6 +159,7 @@ def serve(runtime: Runtime, host: str, port: int) -> int:
         traffic=traffic,
     )
     stoppers = start_background(runtime, platforms, traffic=traffic)
+    freeze_startup()
     log.info("growthbot listening on http://%s:%s for %s", host, port, ", ".join(sorted(routes)))
     try:
         server.run()
