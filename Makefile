@@ -34,11 +34,18 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
+# Every figure in docs/PERFORMANCE.md; the first three rewrite their own sections there, the rest print theirs
+# (copied in by hand, with machine, load and commit). About 40 minutes on a quiet 2-core machine.
+BENCH_OUT ?= docs/PERFORMANCE.md
 bench: $(DEV_STAMP)
-	$(BIN)/python benchmarks/ack_latency.py
+	$(BIN)/python benchmarks/ack_latency.py --out $(BENCH_OUT)
+	$(BIN)/python benchmarks/ack_latency.py --api-delay-ms 100 --out $(BENCH_OUT)
+	$(BIN)/python benchmarks/roster_import.py --out $(BENCH_OUT)
+	$(BIN)/python benchmarks/turns.py --threads 1
+	$(BIN)/python benchmarks/turns.py --threads 4
 	$(BIN)/python benchmarks/tick_cost.py
-	$(BIN)/python benchmarks/turns.py
 	$(BIN)/python benchmarks/fanout.py
+	$(BIN)/python benchmarks/survey_fanout.py
 	$(BIN)/python benchmarks/crash_loop.py
 	$(BIN)/python benchmarks/flood.py
 

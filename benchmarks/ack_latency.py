@@ -9,7 +9,7 @@ What is measured: the time from sending a signed request (a `/goal` slash comman
 the "ack" Slack waits 3 seconds for; after that it retries an event, and shows the person an error for a command.
 
 Each app runs in its own child process (so the load generator does not share a GIL with the server):
-`wsgi_app(app)` served by `make_server` (waitress) on 127.0.0.1 port 0, the Web API pointed at a FakeSlackAPI
+`wsgi_app(...)` served by `make_server` (waitress) on 127.0.0.1 port 0, the Web API pointed at a FakeSlackAPI
 in a process of its own, as Slack is (answering at once, or `--api-delay-ms` later, closer to the real Slack).
 growthbot uses a fresh
 SQLite database in a temp dir, migrated by `bot.app.build`. The bare app is `slack_bolt.App` with the same
@@ -188,7 +188,7 @@ def _serve(which: str, threads: int, api_url: str, api_conn: Connection, conn: C
             )
             runtime = build(settings)
             app, adapter = build_slack_app(runtime, client)
-            wsgi = wsgi_app(app, SIGNING_SECRET)
+            wsgi = wsgi_app(app, adapter, SIGNING_SECRET)
             platform = Platform(
                 "slack",
                 adapter.handle_item,
@@ -577,7 +577,7 @@ def render_section(
     {OPEN_CONVERSATIONS} conversations opened beforehand through `/goal` (growthbot re-asks the goal-type step, so
     each reply is a full turn: dedupe claim, person and conversation lookup, state update, one reply post).
     Every event id is unique. The bare app gets the same payloads.
-- **Servers:** each app in its own process: `wsgi_app(app)` served by `make_server` (waitress, {args.threads}
+- **Servers:** each app in its own process: `wsgi_app(...)` served by `make_server` (waitress, {args.threads}
   threads{default}) on 127.0.0.1, its Web API calls going to a FakeSlackAPI in a process of its own, as
   Slack is{api_note}.
   growthbot: `build_slack_app` on a fresh SQLite file migrated by `bot.app.build`; in the request thread it checks

@@ -63,8 +63,8 @@ def _serve(mode: str, conn: Connection) -> None:
         settings = Settings(_env_file=None, database_url=f"sqlite:///{tmp}/flood.db", slack_bot_token=TOKEN,
                             slack_signing_secret=SIGNING_SECRET, slack_api_url=api.url)  # fmt: skip
         runtime = build(settings)
-        app, _adapter = build_slack_app(runtime, web_client(TOKEN, api.url))
-        wsgi = wsgi_app(app, SIGNING_SECRET)
+        app, adapter = build_slack_app(runtime, web_client(TOKEN, api.url))
+        wsgi = wsgi_app(app, adapter, SIGNING_SECRET)
         if mode == "tuned":
             server = make_server(wsgi, "127.0.0.1", 0, settings.http_threads)
         else:  # make_server before this change: waitress's defaults but for the body limit

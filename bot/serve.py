@@ -45,20 +45,16 @@ class Platform:
 
 
 def slack_platform(runtime: Runtime, http: bool = True) -> Platform:
-    from bot.adapters.slack import EVENTS_PATH, SlackAdapter, build_slack_app, outbox_sender, verified
+    from bot.adapters.slack import EVENTS_PATH, SlackAdapter, build_slack_app, events_app, outbox_sender
     from bot.adapters.slack_web import web_client
 
     settings = runtime.settings
     assert settings.slack_bot_token is not None
     routes: dict[str, WSGIApp] = {}
     if http:
-        from slack_bolt.adapter.wsgi import SlackRequestHandler
-
         app, adapter = build_slack_app(runtime)
         assert settings.slack_signing_secret is not None
-        routes[EVENTS_PATH] = verified(
-            SlackRequestHandler(app, path=EVENTS_PATH), settings.slack_signing_secret.get_secret_value()
-        )
+        routes[EVENTS_PATH] = events_app(app, adapter, settings.slack_signing_secret.get_secret_value())
     else:
         adapter = SlackAdapter(
             runtime.bot, web_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)

@@ -46,7 +46,7 @@ def rig(db, bot: Bot) -> Iterator[SlackRig]:
         runtime = assemble(settings, db, bot.clock)
         client = web_client("xoxb-test", api.url)
         app, adapter = build_slack_app(runtime, client)
-        server = make_server(wsgi_app(app, SIGNING_SECRET), "127.0.0.1", 0, threads=4)
+        server = make_server(wsgi_app(app, adapter, SIGNING_SECRET), "127.0.0.1", 0, threads=4)
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         stop = start_drain(

@@ -6,6 +6,8 @@ import json
 import time
 
 from handlers.goals.export import goal_rows
+from storage import inbox
+from storage.unit_of_work import unit_of_work
 from tests.bot.conftest import TEACHER, SlackRig
 
 
@@ -213,3 +215,24 @@ def test_when_slack_fails_to_open_the_dm_the_person_gets_an_apology(rig: SlackRi
     calls = rig.api.wait_for(lambda calls: any(c.method == "respond" for c in calls))
     [apology] = [c.params for c in calls if c.method == "respond"]
     assert "went wrong" in apology["text"] and apology["response_type"] == "ephemeral"
+
+
+def test_what_the_quick_ack_does_not_keep_still_reaches_bolt(rig: SlackRig) -> None:
+    """Slack's URL check when the Request URL is saved, its SSL check, an event we do not use (acked, so Slack
+    never turns the app off), a command we do not have and signed nonsense: answered, nothing kept or posted."""
+    status, body = rig.slack.send(json.dumps({"type": "url_verification", "challenge": "c-42", "token": "x"}),
+                                  "application/json")  # fmt: skip
+    assert status == 200 and "c-42" in body
+    assert rig.slack.send("ssl_check=1&token=x", "application/x-www-form-urlencoded")[0] == 200
+    other = {"type": "event_callback", "team_id": "T1", "event_id": "Ev-other",
+             "event": {"type": "app_home_opened", "user": TEACHER}}  # fmt: skip
+    assert rig.slack.send(json.dumps(other), "application/json")[0] == 200
+    assert rig.slack.command(TEACHER, name="/nonsense")[0] == 404  # Bolt's answer for a command it lacks
+    for junk in ("{not json", "[1, 2]", '{"type": "event_callback", "event": "message"}'):
+        assert rig.slack.send(junk, "application/json")[0] == 400  # Bolt alone answered 500, with a traceback
+    assert rig.slack.send("payload=%7Bnope", "application/x-www-form-urlencoded")[0] == 400
+    time.sleep(0.3)
+    assert rig.api.posts() == []
+    assert inbox.pending(rig.runtime.db) == 0
+    with unit_of_work(rig.runtime.db) as repos:
+        assert repos.events.count() == 0

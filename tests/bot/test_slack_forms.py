@@ -63,7 +63,7 @@ def long_rig(db, bot: Bot) -> Iterator[SlackRig]:  # type: ignore[no-untyped-def
         runtime = runtime.__class__(settings, db, Bot(db, bot.clock, settings, (*FEATURES, long_feature)),
                                     bot.clock, runtime.kinds)  # fmt: skip
         app, adapter = build_slack_app(runtime, web_client("xoxb-test", api.url))
-        server = make_server(wsgi_app(app, SIGNING_SECRET), "127.0.0.1", 0, threads=4)
+        server = make_server(wsgi_app(app, adapter, SIGNING_SECRET), "127.0.0.1", 0, threads=4)
         threading.Thread(target=server.run, daemon=True).start()
         stop = start_drain(
             runtime,
