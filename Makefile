@@ -35,7 +35,7 @@ lint: $(DEV_STAMP)
 	$(BIN)/ruff format --check .
 
 # Every figure in docs/PERFORMANCE.md; the first three rewrite their own sections there, the rest print theirs
-# (copied in by hand, with machine, load and commit). About 40 minutes on a quiet 2-core machine.
+# (copied in by hand, with machine, load and commit). About 25 minutes on a quiet 2-core machine.
 BENCH_OUT ?= docs/PERFORMANCE.md
 bench: $(DEV_STAMP)
 	$(BIN)/python benchmarks/ack_latency.py --out $(BENCH_OUT)
