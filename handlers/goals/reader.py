@@ -1213,6 +1213,15 @@ ALL_SHARE = re.compile(
     r"sophomores?|scholars?|readers?|writers?|candidates?|families|teachers|members|participants|players|advisees)\b",
     re.I,
 )
+_GROUP_NOUNS = (
+    r"(?:students?|learners?|children|kids|graders?|kindergartners?|seniors?|juniors?|freshmen|sophomores?|scholars?|"
+    r"readers?|writers?|candidates?|families|teachers|members|participants|players|advisees)"
+)
+FLOATING_ALL = re.compile(  # "my 40 seniors will all complete the FAFSA": the quantifier after the verb
+    rf"\b(?P<who>(?:\d+(?:st|nd|rd|th)\s+)?{_GROUP_NOUNS})\s+(?:will|would|should|can|are\s+going\s+to)\s+"
+    r"(?:all|each|every\s+one)\b",
+    re.I,
+)
 UNIT_NOUN = re.compile(
     r"\s*(?:(?:or|and)\s+(?:more|higher|above|better|fewer|less|lower|below)\s+)?"
     r"(?P<noun>(?:[A-Za-z][\w'&-]*\s+){0,2}?(?:words?\s+(?:correct\s+)?per\s+minute|wpm|wcpm|per\s+\w+|"
@@ -1326,6 +1335,11 @@ def find_quantities(text: str, masks: list[Found | tuple[int, int]], cadences: l
         if not _overlaps(taken, m.start(), m.end()):
             found.append(Quantity(m.group(0), m.start(), m.end(), 100.0, "share", "all"))
             taken.append((m.start(), m.start() + len(m.group(0).split()[0])))
+    for m in FLOATING_ALL.finditer(text):
+        if not _overlaps(taken, m.start(), m.end()):
+            shown = f"all {m.group('who')}"  # as a tip names it: "all seniors from a start of 45% ..."
+            found.append(Quantity(shown, m.start(), m.end(), 100.0, "share", "all"))
+            taken.append((m.start(), m.end()))
     for m in QTY.finditer(text):
         if _overlaps(masks, m.start(), m.end()) or _overlaps(taken, m.start(), m.end()):
             continue
@@ -1454,7 +1468,9 @@ def give_quantity_roles(
         elif q.unit == "share" and q.noun == "all":
             role = (
                 "share"
-                if re.match(r"[^,.;]{0,60}?(?:\bwill\b|'ll\b|\bcan\b)", after) or _TARGET_BEFORE.search(before)
+                if re.match(r"[^,.;]{0,60}?(?:\bwill\b|'ll\b|\bcan\b)", after)
+                or _TARGET_BEFORE.search(before)
+                or FLOATING_ALL.fullmatch(text[q.start : q.end])
                 else "plain"
             )
         elif (

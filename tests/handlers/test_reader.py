@@ -513,3 +513,19 @@ def test_critique_never_raises_and_every_tip_renders(text: str, today: date, wit
     assert all(len(v["tips"]) <= 1 for v in as_json["elements"].values())
     if all(v["present"] for v in as_json["elements"].values()):
         assert sum(len(v["tips"]) for v in as_json["elements"].values()) <= 1
+
+
+@pytest.mark.parametrize(
+    ("text", "leap"),
+    [
+        ("By May 2027, my 40 seniors will all complete the FAFSA, up from 45% last year.",
+         "all seniors from a start of 45%"),
+        ("By June 2027, our 9th graders will each pass the Algebra I final, up from 61% last year.",
+         "all 9th graders from a start of 61%"),
+    ],
+)  # fmt: skip
+def test_a_quantifier_after_the_verb_is_a_100_percent_target(text: str, leap: str) -> None:
+    """ "my seniors will all complete …" says every one of them, as "all my seniors will complete …" does."""
+    result = critique(text, TODAY).to_json()["elements"]
+    assert result["M"]["present"], result["M"]
+    assert any(leap in tip for tip in result["R"]["tips"]), result["R"]
