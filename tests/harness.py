@@ -35,7 +35,7 @@ GOOD_ANSWERS: dict[str, str] = {
     "action": "I will run daily 20-minute guided reading groups and weekly fluency checks",
     "results": "students below benchmark close at least half the gap in reading fluency",
     "completion_date": "June 15, 2027",
-    "benchmarks": "Jan 30: winter fluency probe; March 31: running records for my focus group",
+    "benchmarks": "Jan 29: winter fluency probe; March 31: running records for my focus group",
     "alignment": "School improvement plan goal 2: early literacy",
 }
 STEPS = tuple(GOOD_ANSWERS)
@@ -50,7 +50,7 @@ GOOD_GOAL: dict[str, Any] = {
     "results": GOOD_ANSWERS["results"],
     "completion_date": "2027-06-15",
     "benchmarks": [
-        {"date": "2027-01-30", "check": "winter fluency probe"},
+        {"date": "2027-01-29", "check": "winter fluency probe"},
         {"date": "2027-03-31", "check": "running records for my focus group"},
     ],
     "alignment": GOOD_ANSWERS["alignment"],

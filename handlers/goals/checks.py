@@ -174,10 +174,11 @@ BENCHMARK_SPLIT = re.compile(r"[\n;]+")
 def _closed_tip(day: date, calendar: SchoolCalendar | None) -> Problem | None:
     """A benchmark on a weekend or a closed day: name the nearest school day (the earlier one on a tie).
 
-    Only once the district has loaded a school calendar: before that the coach cannot tell a closed day from
-    an open one, and a Saturday benchmark written before the calendar exists is left to the reminder's shift.
+    Weekends always; holidays and vacations once the district has loaded its school calendar (until then every
+    weekday counts as a school day).
     """
-    if calendar is None or not calendar.years or calendar.is_school_day(day):
+    calendar = calendar or SchoolCalendar()
+    if calendar.is_school_day(day):
         return None
     before, after = calendar.previous_school_day(day), calendar.next_school_day(day)
     nearest = before if (day - before) <= (after - day) else after

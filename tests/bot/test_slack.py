@@ -40,7 +40,7 @@ GOOD_ANSWERS = [
     "I will run daily guided reading groups and weekly fluency checks",
     "students below benchmark close half the gap",
     "June 15, 2027",
-    "Jan 30: winter fluency probe",
+    "Jan 29: winter fluency probe",
     "School improvement plan goal 2",
 ]
 

@@ -167,7 +167,7 @@ GOAL_ANSWERS = [
     "I will run daily 20-minute guided reading groups and weekly fluency checks",
     "students below benchmark close at least half the gap in reading fluency",
     "June 15, 2027",
-    "Jan 30: winter fluency probe; March 31: running records for my focus group",
+    "Jan 29: winter fluency probe; March 31: running records for my focus group",
     "School improvement plan goal 2: early literacy",
 ]
 

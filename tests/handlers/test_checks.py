@@ -261,22 +261,22 @@ def test_day_zero_completion_date_blocks(text: str) -> None:
 
 
 def test_benchmarks_are_read_sorted_with_what_is_checked() -> None:
-    result = checks.check_benchmarks("March 31: running records; Jan 30: winter fluency probe", WITH_END)
+    result = checks.check_benchmarks("March 31: running records; Jan 29: winter fluency probe", WITH_END)
     assert_accepted(
         result,
         [
-            {"date": "2027-01-30", "check": "winter fluency probe"},
+            {"date": "2027-01-29", "check": "winter fluency probe"},
             {"date": "2027-03-31", "check": "running records"},
         ],
     )
 
 
 def test_benchmarks_one_per_line_with_bullets() -> None:
-    text = "- 1/30/2027: winter probe\n• 2027-03-31 - running records\n\n* April 20: spring probe"
+    text = "- 1/29/2027: winter probe\n• 2027-03-31 - running records\n\n* April 20: spring probe"
     result = checks.check_benchmarks(text, WITH_END)
     assert result.error is None
     assert [(b["date"], b["check"]) for b in result.value] == [
-        ("2027-01-30", "winter probe"),
+        ("2027-01-29", "winter probe"),
         ("2027-03-31", "running records"),
         ("2027-04-20", "spring probe"),
     ]
@@ -284,7 +284,7 @@ def test_benchmarks_one_per_line_with_bullets() -> None:
 
 @pytest.mark.parametrize("text", ["July 1, 2027: final probe", "June 15, 2027: final probe"])
 def test_benchmark_on_or_after_completion_blocks(text: str) -> None:
-    result = checks.check_benchmarks(f"Jan 30: winter probe; {text}", WITH_END)
+    result = checks.check_benchmarks(f"Jan 29: winter probe; {text}", WITH_END)
     assert result.error is not None
     assert result.error.template == "goals/errors/benchmark_after_end"
     assert result.error.context["end"] == "Tue, June 15, 2027"  # readable, never ISO
@@ -295,7 +295,7 @@ def test_past_benchmark_blocks() -> None:
     assert result.error == Problem("goals/errors/past_date", {"date": "Thu, October 1, 2026", "text": "Oct 1, 2026"})
 
 
-@pytest.mark.parametrize("text", ["winter fluency probe", "Jan 30: probe; then the spring probe"])
+@pytest.mark.parametrize("text", ["winter fluency probe", "Jan 29: probe; then the spring probe"])
 def test_benchmark_without_a_date_blocks(text: str) -> None:
     result = checks.check_benchmarks(text, WITH_END)
     assert result.error is not None
@@ -316,10 +316,10 @@ def test_impossible_benchmark_date_blocks() -> None:
 
 
 def test_benchmark_without_what_is_coached() -> None:
-    result = checks.check_benchmarks("Jan 30", WITH_END)
+    result = checks.check_benchmarks("Jan 29", WITH_END)
     assert result.error is None
-    assert result.value == [{"date": "2027-01-30", "check": ""}]
-    assert result.tips == (Problem("goals/tips/benchmark_what", {"date": "Sat, January 30, 2027"}),)
+    assert result.value == [{"date": "2027-01-29", "check": ""}]
+    assert result.tips == (Problem("goals/tips/benchmark_what", {"date": "Fri, January 29, 2027"}),)
 
 
 def test_without_a_completion_date_any_future_benchmark_is_accepted() -> None:

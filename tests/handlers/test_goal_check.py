@@ -298,7 +298,7 @@ def test_the_teacher_edits_the_wording_before_saving(chat: Chat, db: Database) -
     )
     review = chat.say(own)
     assert asks(review, "review")
-    assert f"{own}.\nBenchmarks: January 30, 2027 (winter fluency probe)" in review
+    assert f"{own}.\nBenchmarks: January 29, 2027 (winter fluency probe)" in review
     saved = chat.say("save")
     assert saved.startswith(f"Saved as goal #1:\n{own}.\nBenchmarks:")
     assert goals_of(db)[0]["statement"].startswith(own + ".")
@@ -364,6 +364,15 @@ def test_a_benchmark_on_a_closed_day_gets_a_tip_naming_the_nearest_school_day(
     assert tip in reply
     assert "2027-" not in reply
     assert asks(town.say("keep"), "alignment")
+
+
+def test_a_weekend_benchmark_gets_the_tip_before_any_calendar_is_loaded(chat: Chat) -> None:
+    chat.start_goal()
+    chat.answer_through("completion_date")
+    reply = chat.say("Jan 30: winter fluency probe")
+    assert "The benchmark on Sat, January 30, 2027 falls on a day with no school (weekend)." in reply
+    assert "The nearest school day is Fri, January 29, 2027." in reply
+    assert asks(chat.say("Feb 15: mid-winter probe"), "alignment")  # a Monday: no calendar, no vacation known
 
 
 def test_goal_check_reads_june_as_the_last_school_day_and_a_repeated_event_opens_one_draft(

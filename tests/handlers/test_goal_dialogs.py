@@ -35,7 +35,7 @@ STATEMENT = (
     "so that students below benchmark close at least half the gap in reading fluency, as measured by "
     "the share of students at benchmark on the DIBELS fluency probe (from 38% to 70%), through daily "
     "20-minute guided reading groups and weekly fluency checks.\n"
-    "Benchmarks: January 30, 2027 (winter fluency probe); March 31, 2027 (running records for my focus "
+    "Benchmarks: January 29, 2027 (winter fluency probe); March 31, 2027 (running records for my focus "
     "group).\n"
     "Supports: School improvement plan goal 2: early literacy."
 )
@@ -201,11 +201,11 @@ def test_revising_the_date_before_the_benchmarks_asks_for_benchmarks_again(chat:
     assert asks(again, "benchmarks")
     assert "a date before February 15, 2027" in again
     assert "falls on or after your completion date" in chat.say("March 31: running records")
-    assert asks(chat.say("Jan 30: winter fluency probe"), "review")
+    assert asks(chat.say("Jan 29: winter fluency probe"), "review")
     chat.say("1")
     goal = the_goal(db)
     assert goal["completion_date"] == "2027-02-15"
-    assert goal["benchmarks"] == [{"date": "2027-01-30", "check": "winter fluency probe"}]
+    assert goal["benchmarks"] == [{"date": "2027-01-29", "check": "winter fluency probe"}]
 
 
 def test_back_cannot_leave_a_goal_without_benchmarks(chat: Chat, db: Database) -> None:
@@ -218,12 +218,12 @@ def test_back_cannot_leave_a_goal_without_benchmarks(chat: Chat, db: Database) -
     assert not asks(still, "review")
     assert asks(still, "benchmarks")
     assert "still needed" in still
-    assert asks(chat.say("Jan 30: winter fluency probe"), "review")
+    assert asks(chat.say("Jan 29: winter fluency probe"), "review")
     assert chat.say("1").startswith("Saved as goal #1")
     goal = the_goal(db)
     assert (goal["completion_date"], goal["benchmarks"]) == (
         "2027-02-15",
-        [{"date": "2027-01-30", "check": "winter fluency probe"}],
+        [{"date": "2027-01-29", "check": "winter fluency probe"}],
     )
 
 

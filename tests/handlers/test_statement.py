@@ -17,7 +17,7 @@ EXPECTED = (
     "below benchmark close at least half the gap in reading fluency, as measured by the share of students at "
     "benchmark on the DIBELS fluency probe (from 38% to 70%), through daily 20-minute guided reading groups and "
     "weekly fluency checks.\n"
-    "Benchmarks: January 30, 2027 (winter fluency probe); March 31, 2027 (running records for my focus group).\n"
+    "Benchmarks: January 29, 2027 (winter fluency probe); March 31, 2027 (running records for my focus group).\n"
     "Supports: School improvement plan goal 2: early literacy."
 )
 
