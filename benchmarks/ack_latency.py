@@ -572,7 +572,7 @@ def render_section(
   (the response Slack waits up to 3 s for). Requests are signed exactly as Slack signs them
   (`X-Slack-Signature`, v0 HMAC-SHA256); signing happens before the clock starts.
   - `/goal` slash commands: form posts from {COMMAND_USERS} users (cycled) in their DM with the bot; in growthbot
-    each one starts a new coaching conversation (DB write, `conversations.open`, `chat.postMessage`).
+    each one starts a new coaching conversation (DB write, `chat.postMessage`; `conversations.open` once per user).
   - `message.im` events: JSON `event_callback`s replying `{REPLY_TEXT}` in the DM threads of
     {OPEN_CONVERSATIONS} conversations opened beforehand through `/goal` (growthbot re-asks the goal-type step, so
     each reply is a full turn: dedupe claim, person and conversation lookup, state update, one reply post).

@@ -87,6 +87,7 @@ class SlackAdapter:
         self.bot = bot
         self.client = client
         self._profiles: dict[str, dict[str, Any]] = {}
+        self._dms: dict[str, str] = {}
         # Posts that follow a modal's submission, so the HTTP response (which closes the modal) never waits on them.
         self._after_ack = ThreadPoolExecutor(max_workers=4, thread_name_prefix="slack-after-submit")
         self.wake: Callable[[], None] = lambda: None  # set by the drain, to start on a kept request at once
@@ -212,7 +213,7 @@ class SlackAdapter:
     def _command(self, body: dict[str, Any], respond: Respond) -> None:
         user = body["user_id"]
         in_dm = body.get("channel_name") == "directmessage" or str(body.get("channel_id", "")).startswith("D")
-        dm = self.client.conversations_open(users=user)["channel"]["id"]
+        dm = self.dm_of(user)
         trigger = str(body.get("trigger_id") or "")
         inbound = Inbound(
             platform=PLATFORM,
@@ -278,7 +279,7 @@ class SlackAdapter:
                 log.exception("could not answer a button click privately in %s", channel)
 
         try:
-            dm = self.client.conversations_open(users=user)["channel"]["id"]
+            dm = self.dm_of(user)
             inbound = Inbound(
                 platform=PLATFORM,
                 workspace=team_of(body),
@@ -411,7 +412,7 @@ class SlackAdapter:
 
     def _post_to_dm(self, user: str, messages: list[Outbound]) -> None:
         try:
-            channel = self.client.conversations_open(users=user)["channel"]["id"]
+            channel = self.dm_of(user)
             for message in messages:
                 self.post(channel, None, message)
         except Exception:
@@ -447,6 +448,13 @@ class SlackAdapter:
             self.client.chat_postMessage(channel=channel, thread_ts=thread, **render_slack(message))
         except SlackApiError:
             log.exception("could not post to %s (thread %s)", channel, thread)
+
+    def dm_of(self, user: str) -> str:
+        """The person's DM channel with the bot, opened once per process: it never changes, and
+        `conversations.open` is a Tier 3 method (about 50 a minute), which a burst of commands would use up."""
+        if user not in self._dms:
+            self._dms[user] = self.client.conversations_open(users=user)["channel"]["id"]
+        return self._dms[user]
 
     def profile(self, user: str) -> dict[str, Any]:
         """The person's IANA zone and email from their Slack profile, looked up once per process.

@@ -217,6 +217,18 @@ def test_when_slack_fails_to_open_the_dm_the_person_gets_an_apology(rig: SlackRi
     assert "went wrong" in apology["text"] and apology["response_type"] == "ephemeral"
 
 
+def test_a_failed_dm_open_is_tried_again_and_a_dm_once_open_is_not_opened_again(rig: SlackRig) -> None:
+    """`conversations.open` is Tier 3 (about 50 a minute): a burst of commands must not spend it per command."""
+    rig.api.fail_next("conversations.open", 400)
+    rig.slack.command(TEACHER, response_url=rig.api.respond_url)
+    rig.api.wait_for(lambda calls: any(c.method == "respond" for c in calls))
+    for n in range(1, 4):
+        rig.slack.command(TEACHER, "list", channel=f"D{TEACHER}", response_url=rig.api.respond_url)
+        rig.api.wait_posts(n)  # "/goal list" in the DM: answered there
+    opened = rig.api.of("conversations.open")
+    assert len(opened) == 1 and all(c.params["users"] == TEACHER for c in opened)  # the 400 is not counted
+
+
 def test_what_the_quick_ack_does_not_keep_still_reaches_bolt(rig: SlackRig) -> None:
     """Slack's URL check when the Request URL is saved, its SSL check, an event we do not use (acked, so Slack
     never turns the app off), a command we do not have and signed nonsense: answered, nothing kept or posted."""
