@@ -151,11 +151,12 @@ class SlackAdapter:
         try:
             if content_type.startswith("application/json"):
                 payload = json.loads(body)
-                if not isinstance(payload, dict) or not isinstance(payload.get("event", {}), dict):
+                event = payload.get("event", {}) if isinstance(payload, dict) else None
+                if not isinstance(event, dict):
                     return 400
                 if payload.get("type") != "event_callback":
                     return None
-                if (payload.get("event") or {}).get("type") == "message":
+                if event.get("type") == "message":
                     self.accept_message(_no_ack, payload)
                 return 200  # an event we do not use is acked too: Slack turns off an app that keeps refusing
             form = dict(parse_qsl(body.decode("utf-8"), keep_blank_values=True))
@@ -167,11 +168,13 @@ class SlackAdapter:
             payload = json.loads(form["payload"])
         except ValueError:
             return 400
-        if not isinstance(payload, dict) or not isinstance((payload.get("actions") or [{}])[0], dict):
+        actions = (payload.get("actions") or [{}]) if isinstance(payload, dict) else None
+        first = actions[0] if isinstance(actions, list) else None
+        if not isinstance(first, dict):
             return 400
         if payload.get("type") != "block_actions":
             return None
-        action = str((payload.get("actions") or [{}])[0].get("action_id") or "")
+        action = str(first.get("action_id") or "")
         if action.startswith(CHOICE_ACTION_PREFIX):
             self.accept_click(_no_ack, payload)
         elif action.startswith(COMMAND_ACTION_PREFIX):

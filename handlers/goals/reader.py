@@ -1207,15 +1207,14 @@ SHARE = re.compile(
     rf"{_NUMWORD})\b",
     re.I,
 )
-ALL_SHARE = re.compile(
-    r"\b(?:all|every|each)\s+(?:single\s+)?(?:one\s+of\s+)?(?:of\s+)?(?:my|our|the|these|their)?\s*(?:\d+\s+)?"
-    r"(?:[\w-]+\s+){0,3}?(?:students?|learners?|children|kids|graders?|kindergartners?|seniors?|juniors?|freshmen|"
-    r"sophomores?|scholars?|readers?|writers?|candidates?|families|teachers|members|participants|players|advisees)\b",
-    re.I,
-)
 _GROUP_NOUNS = (
     r"(?:students?|learners?|children|kids|graders?|kindergartners?|seniors?|juniors?|freshmen|sophomores?|scholars?|"
     r"readers?|writers?|candidates?|families|teachers|members|participants|players|advisees)"
+)
+ALL_SHARE = re.compile(
+    r"\b(?:all|every|each)\s+(?:single\s+)?(?:one\s+of\s+)?(?:of\s+)?(?:my|our|the|these|their)?\s*(?:\d+\s+)?"
+    rf"(?:[\w-]+\s+){{0,3}}?{_GROUP_NOUNS}\b",
+    re.I,
 )
 FLOATING_ALL = re.compile(  # "my 40 seniors will all complete the FAFSA": the quantifier after the verb
     rf"\b(?P<who>(?:\d+(?:st|nd|rd|th)\s+)?{_GROUP_NOUNS})\s+(?:will|would|should|can|are\s+going\s+to)\s+"

@@ -242,7 +242,8 @@ def test_what_the_quick_ack_does_not_keep_still_reaches_bolt(rig: SlackRig) -> N
     assert rig.slack.command(TEACHER, name="/nonsense")[0] == 404  # Bolt's answer for a command it lacks
     for junk in ("{not json", "[1, 2]", '{"type": "event_callback", "event": "message"}'):
         assert rig.slack.send(junk, "application/json")[0] == 400  # Bolt alone answered 500, with a traceback
-    assert rig.slack.send("payload=%7Bnope", "application/x-www-form-urlencoded")[0] == 400
+    for payload in ("%7Bnope", "%5B%5D", "%7B%22type%22%3A%22block_actions%22%2C%22actions%22%3A%7B%22a%22%3A1%7D%7D"):
+        assert rig.slack.send(f"payload={payload}", "application/x-www-form-urlencoded")[0] == 400
     time.sleep(0.3)
     assert rig.api.posts() == []
     assert inbox.pending(rig.runtime.db) == 0
